@@ -1,0 +1,49 @@
+// The pilothouse executable: the console by default.
+
+#include "app/application.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+#include <cstdio>
+
+int main(int argc, char *argv[])
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("Pilothouse"));
+    QApplication::setOrganizationName(QStringLiteral("Pilothouse"));
+    QApplication::setApplicationVersion(QStringLiteral(PILOTHOUSE_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("io.github.pilothouse.Pilothouse"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Operations console for a highly available PostgreSQL cluster on Docker Swarm."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption inventoryOption(
+        QStringList{QStringLiteral("i"), QStringLiteral("inventory")},
+        QStringLiteral("Open the cluster described by this Ansible YAML inventory."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption labOption(
+        QStringLiteral("lab"),
+        QStringLiteral("Bring the local lab up (or attach to it) and open it."));
+    parser.addOption(inventoryOption);
+    parser.addOption(labOption);
+    parser.process(app);
+
+    if (parser.isSet(inventoryOption) && parser.isSet(labOption)) {
+        std::fputs("pilothouse: use either --inventory or --lab, not both\n", stderr);
+        return 2;
+    }
+
+    Pilothouse::Application console;
+    console.show();
+    if (parser.isSet(inventoryOption)) {
+        const QString path = parser.value(inventoryOption);
+        QTimer::singleShot(0, &console, [&console, path] { console.openInventory(path); });
+    } else if (parser.isSet(labOption)) {
+        QTimer::singleShot(0, &console, &Pilothouse::Application::openLab);
+    }
+    return QApplication::exec();
+}

@@ -1,0 +1,60 @@
+#pragma once
+// Value types, usable on any thread.
+
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+namespace Pilothouse {
+
+// One machine of the cluster as an Ansible inventory names it.
+struct InventoryHost
+{
+    QString name;       // inventory hostname, e.g. "swarm-01"
+    QString address;    // ansible_host
+    int sshPort = 22;   // ansible_port
+    QString user;       // ansible_user
+    QString keyFile;    // ansible_ssh_private_key_file, absolute
+    QStringList groups; // every group the host is a member of
+};
+
+// What Pilothouse needs beyond Ansible's view: the `pilothouse:` section.
+struct ClusterSettings
+{
+    QString cluster;    // display name
+    QString stack;      // Docker stack name, e.g. "pilothouse"
+    QString proxy;      // "haproxy" or "traefik"
+    QString domain;     // the app's public host name
+    QString knownHosts; // known_hosts file checked for host keys
+    QString secretsDir; // directory of secret files, outside the repo
+
+    int postgresPort = 5432;
+    QString database;
+    QString monitorUser;
+    QMap<QString, QString> postgresNodes; // pg-1 -> swarm-01
+
+    QString pgpoolService;
+    int pgpoolPort = 9999;
+    int pcpPort = 9898;
+
+    QMap<QString, QString> etcdMembers; // etcd1 -> swarm-01
+    int etcdClientPort = 2379;
+
+    QString appService;
+    int appReplicas = 0;
+    int appPort = 0;
+};
+
+struct Inventory
+{
+    QString path; // absolute path of the file it was read from
+    QList<InventoryHost> hosts;
+    ClusterSettings settings;
+
+    const InventoryHost *host(const QString &name) const;
+    // The name to show: the `cluster:` setting, else the file's base name.
+    QString displayName() const;
+};
+
+} // namespace Pilothouse

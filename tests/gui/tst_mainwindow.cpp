@@ -1,0 +1,115 @@
+// The first window opens offscreen, shows the welcome view, opens a cluster
+// page for an inventory, and is saved as screenshots for a person to look at.
+
+#include "models/hostsmodel.h"
+#include "models/labstepsmodel.h"
+#include "models/recentclustersmodel.h"
+#include "ui/mainwindow.h"
+#include "ui/welcomeview.h"
+
+#include <QDir>
+#include <QLabel>
+#include <QListWidget>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStackedWidget>
+#include <QTableView>
+#include <QTest>
+
+using namespace Pilothouse;
+
+class TestMainWindow final : public QObject
+{
+    Q_OBJECT
+
+private:
+    static void save(QWidget *w, const QString &name)
+    {
+        const QString dir = QStringLiteral(PILOTHOUSE_TEST_OUTPUT_DIR "/screenshots");
+        QDir().mkpath(dir);
+        const QImage image = w->grab().toImage();
+        QVERIFY(!image.isNull());
+        QVERIFY(image.width() > 600 && image.height() > 400);
+        QVERIFY(image.save(dir + u'/' + name));
+    }
+
+private Q_SLOTS:
+    void welcomeView()
+    {
+        MainWindow window;
+        LabStepsModel steps;
+        RecentClustersModel recent;
+        recent.touch(QStringLiteral("/var/lib/pilothouse-lab/inventory.yaml"),
+                     QStringLiteral("lab"), QDateTime::currentDateTime());
+        window.welcomeView()->setLabStepsModel(&steps);
+        window.welcomeView()->setRecentModel(&recent);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+
+        auto *open = window.findChild<QPushButton *>(QStringLiteral("openInventoryButton"));
+        auto *lab = window.findChild<QPushButton *>(QStringLiteral("labButton"));
+        QVERIFY(open && open->isVisible());
+        QVERIFY(lab && lab->isVisible() && lab->isEnabled());
+
+        QSignalSpy labRequested(window.welcomeView(), &WelcomeView::labUpRequested);
+        QTest::mouseClick(lab, Qt::LeftButton);
+        QCOMPARE(labRequested.size(), 1);
+
+        // Progress as `lab up` reports it.
+        window.welcomeView()->setLabState(true, QStringLiteral("Step 2 of 3: start the engines"));
+        steps.stepStarted(1, 3, QStringLiteral("keys and secrets"));
+        steps.stepFinished(1, 0.3);
+        steps.stepStarted(2, 3, QStringLiteral("start the engines"));
+        auto *progress = window.findChild<QProgressBar *>(QStringLiteral("labProgress"));
+        QVERIFY(progress);
+        QCOMPARE(progress->maximum(), 3);
+        QCOMPARE(progress->value(), 1);
+        QVERIFY(!lab->isEnabled());
+        save(&window, QStringLiteral("welcome.png"));
+    }
+
+    void clusterPage()
+    {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        Inventory inv;
+        inv.path = QStringLiteral("/var/lib/pilothouse-lab/inventory.yaml");
+        inv.settings.cluster = QStringLiteral("lab");
+        inv.settings.stack = QStringLiteral("pilothouse");
+        inv.settings.proxy = QStringLiteral("haproxy");
+        inv.settings.domain = QStringLiteral("app.pilothouse.lab");
+        for (int n = 1; n <= 3; ++n) {
+            inv.hosts.append({QStringLiteral("swarm-0%1").arg(n),
+                              QStringLiteral("10.213.0.1%1").arg(n),
+                              15122,
+                              QStringLiteral("root"),
+                              {},
+                              {QStringLiteral("all"), QStringLiteral("swarm_managers")}});
+            inv.settings.postgresNodes.insert(QStringLiteral("pg-%1").arg(n),
+                                              QStringLiteral("swarm-0%1").arg(n));
+        }
+        HostsModel hosts;
+        hosts.setHosts(inv.hosts);
+        window.showCluster(inv, &hosts);
+        window.showCluster(inv, &hosts); // the same path twice: still one page
+
+        auto *list = window.findChild<QListWidget *>(QStringLiteral("clustersList"));
+        QVERIFY(list);
+        QCOMPARE(list->count(), 2); // Welcome + lab
+        QCOMPARE(list->currentRow(), 1);
+        auto *table = window.findChild<QTableView *>(QStringLiteral("hostsTable"));
+        QVERIFY(table && table->isVisible());
+        QCOMPARE(table->model()->rowCount(), 3);
+        auto *summary = window.findChild<QLabel *>(QStringLiteral("clusterSummary"));
+        QVERIFY(summary->text().contains(QStringLiteral("pg-2 on swarm-02")));
+        save(&window, QStringLiteral("cluster.png"));
+
+        list->setCurrentRow(0);
+        QCOMPARE(window.findChild<QStackedWidget *>()->currentWidget(), window.welcomeView());
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"

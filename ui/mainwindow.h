@@ -1,0 +1,46 @@
+#pragma once
+// Lives on the GUI thread.
+
+#include "models/inventory.h"
+
+#include <QMainWindow>
+
+class QAbstractItemModel;
+class QListWidget;
+class QStackedWidget;
+
+namespace Pilothouse {
+
+class WelcomeView;
+
+// The console's window: opened clusters on the left, the selected one (or
+// the welcome page) in the middle. It shows models and emits intents; it
+// never does I/O itself.
+class MainWindow final : public QMainWindow
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MainWindow)
+
+public:
+    explicit MainWindow(QWidget *parent = nullptr);
+
+    WelcomeView *welcomeView() const { return m_welcome; }
+
+    // Adds a page for the cluster (or shows it again if its path is open).
+    void showCluster(const Inventory &inventory, QAbstractItemModel *hostsModel);
+    void showWelcome();
+    // Non-modal: the event loop keeps running while it is shown.
+    void showError(const QString &title, const QString &text);
+
+Q_SIGNALS:
+    void openInventoryRequested(const QString &path);
+
+private:
+    void chooseInventory();
+
+    QListWidget *m_clusters = nullptr;
+    QStackedWidget *m_pages = nullptr;
+    WelcomeView *m_welcome = nullptr;
+};
+
+} // namespace Pilothouse
