@@ -30,7 +30,8 @@ struct ClusterSettings
     QString secretsDir; // directory of secret files, outside the repo
 
     int postgresPort = 5432;
-    QString database;
+    QString database;        // the app's database, where the monitor connects
+    QString repmgrDatabase;  // where repmgr keeps repmgr.nodes and repmgr.events
     QString monitorUser;
     QMap<QString, QString> postgresNodes; // pg-1 -> swarm-01
 

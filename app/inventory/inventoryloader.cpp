@@ -389,13 +389,15 @@ private:
                     s.postgresPort = port(v, w);
                 else if (k == u"database")
                     s.database = scalar(v, w);
-                else if (k == u"monitor_user")
+                else if (k == u"repmgr_database")
+                s.repmgrDatabase = scalar(v, w);
+            else if (k == u"monitor_user")
                     s.monitorUser = scalar(v, w);
                 else if (k == u"nodes")
                     s.postgresNodes = nameMap(v, w);
                 else
                     fail(kn, QStringLiteral(
-                                 "unknown key '%1'; expected port, database, monitor_user or nodes")
+                                 "unknown key '%1'; expected port, database, repmgr_database, monitor_user or nodes")
                                  .arg(w));
             });
     }

@@ -51,9 +51,11 @@ class TestLabCluster final : public QObject
 private:
     LabAccess m_lab;
 
-    Conn connect(const QString &address, int port) const
+    Conn connect(const QString &address, int port, QString database = {}) const
     {
         const auto &s = m_lab.inventory().settings;
+        if (database.isEmpty())
+            database = s.database;
         const QByteArray conninfo =
             QStringLiteral("host=%1 port=%2 dbname=%3 user=%4 password=%5 "
                            "connect_timeout=5 application_name=pilothouse-test")
@@ -172,8 +174,11 @@ private Q_SLOTS:
             QCOMPARE(row.at(1), QStringLiteral("streaming"));
         }
         // repmgr agrees: one active primary, two standbys following it.
+        Conn r =
+            connect(addressOf(s.postgresNodes.value(primary)), s.postgresPort, s.repmgrDatabase);
+        QCOMPARE(PQstatus(r.get()), CONNECTION_OK);
         const auto nodes =
-            query(c.get(), "select node_name, type, active from repmgr.nodes order by node_name");
+            query(r.get(), "select node_name, type, active from repmgr.nodes order by node_name");
         QCOMPARE(nodes.size(), 3);
         for (const QStringList &n : nodes) {
             QCOMPARE(n.at(1),

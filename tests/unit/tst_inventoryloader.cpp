@@ -33,6 +33,7 @@ private Q_SLOTS:
         QCOMPARE(inv.settings.proxy, QStringLiteral("haproxy"));
         QCOMPARE(inv.settings.postgresNodes.value(QStringLiteral("pg-2")),
                  QStringLiteral("swarm-02"));
+        QCOMPARE(inv.settings.repmgrDatabase, QStringLiteral("repmgr"));
         QCOMPARE(inv.settings.etcdMembers.size(), 3);
         QCOMPARE(inv.settings.pgpoolPort, 9999);
         QCOMPARE(inv.settings.appReplicas, 6);
