@@ -61,7 +61,7 @@ private:
                            "connect_timeout=5 application_name=pilothouse-test")
                 .arg(address)
                 .arg(port)
-                .arg(s.database, s.monitorUser, m_lab.secret(QStringLiteral("pg_monitor_password")))
+                .arg(database, s.monitorUser, m_lab.secret(QStringLiteral("pg_monitor_password")))
                 .toUtf8();
         return Conn(PQconnectdb(conninfo.constData()));
     }
