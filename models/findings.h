@@ -1,0 +1,24 @@
+#pragma once
+// Free functions on values; safe on any thread.
+
+#include "models/clustersnapshot.h"
+
+namespace Pilothouse::Findings {
+
+struct Thresholds
+{
+    qint64 lagBytesWarning = 16 * 1024 * 1024;
+    double lagSecondsWarning = 30;
+    int certInfoDays = 30;
+    int certWarningDays = 14;
+    int certCriticalDays = 7;
+};
+
+// Every disagreement and danger the snapshot shows, most severe first.
+// `now` is passed in so that results are reproducible.
+QList<Finding> compute(const ClusterSnapshot &snapshot, const QDateTime &now,
+                       const Thresholds &thresholds = {});
+
+QString severityName(Severity severity);
+
+} // namespace Pilothouse::Findings

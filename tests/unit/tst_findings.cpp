@@ -1,0 +1,256 @@
+#include "models/findings.h"
+
+#include <QTest>
+
+using namespace Pilothouse;
+
+namespace {
+
+const QDateTime Now = QDateTime(QDate(2026, 11, 26), QTime(12, 0), Qt::UTC);
+
+// A healthy lab as the probes see it: pg-1 primary, two streaming standbys,
+// two pgpools agreeing, etcd 3/3 with one leader.
+ClusterSnapshot healthy()
+{
+    ClusterSnapshot s;
+    s.takenAt = Now;
+    for (int n = 1; n <= 3; ++n) {
+        const QString host = QStringLiteral("swarm-0%1").arg(n);
+        s.hosts.append({host, QStringLiteral("10.213.0.1%1").arg(n), true, 2.0, {Now, false, {}}});
+        SwarmNodeState node;
+        node.hostname = host;
+        node.state = QStringLiteral("ready");
+        node.availability = QStringLiteral("active");
+        node.manager = true;
+        node.leader = n == 1;
+        node.managerReachability = QStringLiteral("reachable");
+        s.swarmNodes.append(node);
+
+        PostgresNodeState pg;
+        pg.name = QStringLiteral("pg-%1").arg(n);
+        pg.host = host;
+        pg.reachable = true;
+        pg.role = n == 1 ? QStringLiteral("primary") : QStringLiteral("standby");
+        pg.timeline = 1;
+        if (n != 1) {
+            pg.walReceiverStatus = QStringLiteral("streaming");
+            pg.upstream = QStringLiteral("pg-1");
+            pg.lagBytes = 0;
+            pg.lagSeconds = 0.1;
+        }
+        pg.freshness.readAt = Now;
+        s.postgres.append(pg);
+
+        TaskState task;
+        task.service = pg.name;
+        task.hostname = host;
+        task.currentState = QStringLiteral("running");
+        task.desiredState = QStringLiteral("running");
+        s.tasks.append(task);
+
+        EtcdMemberState m;
+        m.name = QStringLiteral("etcd%1").arg(n);
+        m.host = host;
+        m.memberId = QString::number(100 + n);
+        m.healthy = true;
+        m.leaderId = QStringLiteral("101");
+        m.isLeader = n == 1;
+        s.etcd.members.append(m);
+    }
+    s.etcd.healthyMembers = 3;
+    s.etcd.clusterSize = 3;
+    s.etcd.quorum = true;
+    for (int p = 1; p <= 2; ++p) {
+        PgpoolInstanceState pool;
+        pool.task = QStringLiteral("pgpool.%1").arg(p);
+        pool.host = QStringLiteral("swarm-0%1").arg(p);
+        pool.reachable = true;
+        for (int n = 1; n <= 3; ++n) {
+            PgpoolBackend b;
+            b.nodeId = n - 1;
+            b.hostname = QStringLiteral("pg-%1").arg(n);
+            b.status = QStringLiteral("up");
+            b.role = b.pgRole = n == 1 ? QStringLiteral("primary") : QStringLiteral("standby");
+            pool.backends.append(b);
+        }
+        s.pgpools.append(pool);
+    }
+    return s;
+}
+
+QStringList codes(const QList<Finding> &findings)
+{
+    QStringList out;
+    for (const Finding &f : findings)
+        out.append(f.code);
+    return out;
+}
+
+const Finding *find(const QList<Finding> &findings, const QString &code)
+{
+    for (const Finding &f : findings) {
+        if (f.code == code)
+            return &f;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+class TestFindings final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void healthyHasNone() { QCOMPARE(codes(Findings::compute(healthy(), Now)), QStringList()); }
+
+    void twoPrimaries()
+    {
+        ClusterSnapshot s = healthy();
+        s.postgres[2].role = QStringLiteral("primary");
+        s.postgres[2].walReceiverStatus.clear();
+        const auto f = Findings::compute(s, Now);
+        const Finding *two = find(f, QStringLiteral("two-primaries"));
+        QVERIFY(two);
+        QCOMPARE(two->severity, Severity::Critical);
+        QCOMPARE(two->objects, QStringList({QStringLiteral("pg:pg-1"), QStringLiteral("pg:pg-3")}));
+        QCOMPARE(f.first().severity, Severity::Critical); // most severe first
+    }
+
+    void stalePgpoolRoleAfterSwitchover()
+    {
+        // What the lab showed (LAB-NOTES trap 7): pg-2 promoted, pg-1 now a
+        // standby, one pgpool still routes writes to pg-1.
+        ClusterSnapshot s = healthy();
+        s.postgres[0].role = QStringLiteral("standby");
+        s.postgres[0].walReceiverStatus = QStringLiteral("streaming");
+        s.postgres[0].upstream = QStringLiteral("pg-2");
+        s.postgres[0].lagBytes = 0;
+        s.postgres[1].role = QStringLiteral("primary");
+        s.postgres[1].walReceiverStatus.clear();
+        s.postgres[1].upstream.clear();
+        s.postgres[2].upstream = QStringLiteral("pg-2");
+        for (auto &pool : s.pgpools) {
+            pool.backends[0].pgRole = QStringLiteral("standby");
+            pool.backends[1].pgRole = QStringLiteral("primary");
+        }
+        // the second pgpool caught up, the first did not
+        s.pgpools[1].backends[0].role = QStringLiteral("standby");
+        s.pgpools[1].backends[1].role = QStringLiteral("primary");
+        const auto f = Findings::compute(s, Now);
+        const Finding *stale = find(f, QStringLiteral("pgpool-stale-role"));
+        QVERIFY(stale);
+        QCOMPARE(stale->severity, Severity::Critical);
+        QVERIFY(stale->objects.contains(QStringLiteral("pgpool:pgpool.1")));
+        QVERIFY(stale->message.contains(QStringLiteral("writes through it fail")));
+        QVERIFY(find(f, QStringLiteral("pgpools-disagree")));
+        const Finding *mismatch = find(f, QStringLiteral("pgpool-primary-mismatch"));
+        QVERIFY(mismatch);
+        QCOMPARE(mismatch->objects.first(), QStringLiteral("pgpool:pgpool.1"));
+        QVERIFY(!find(f, QStringLiteral("two-primaries")));
+    }
+
+    void taskRunningButDatabaseDown()
+    {
+        ClusterSnapshot s = healthy();
+        s.postgres[1].reachable = false;
+        s.postgres[1].freshness.error = QStringLiteral("connection refused");
+        const auto f = Findings::compute(s, Now);
+        const Finding *down = find(f, QStringLiteral("task-running-database-down"));
+        QVERIFY(down);
+        QVERIFY(down->message.contains(QStringLiteral("connection refused")));
+        s.tasks[1].currentState = QStringLiteral("failed");
+        QVERIFY(find(Findings::compute(s, Now), QStringLiteral("database-down")));
+    }
+
+    void standbyNotStreamingOrLagging()
+    {
+        ClusterSnapshot s = healthy();
+        s.postgres[1].walReceiverStatus.clear();
+        s.postgres[2].lagBytes = 64 * 1024 * 1024;
+        const auto f = Findings::compute(s, Now);
+        QVERIFY(find(f, QStringLiteral("standby-not-streaming")));
+        const Finding *lag = find(f, QStringLiteral("standby-lagging"));
+        QVERIFY(lag);
+        QCOMPARE(lag->objects, QStringList{QStringLiteral("pg:pg-3")});
+        Findings::Thresholds loose;
+        loose.lagBytesWarning = 128 * 1024 * 1024;
+        QVERIFY(!find(Findings::compute(s, Now, loose), QStringLiteral("standby-lagging")));
+    }
+
+    void etcdQuorumAndLeaderViews()
+    {
+        ClusterSnapshot s = healthy();
+        s.etcd.members[1].healthy = false;
+        s.etcd.members[2].healthy = false;
+        s.etcd.healthyMembers = 1;
+        s.etcd.quorum = false;
+        auto f = Findings::compute(s, Now);
+        QVERIFY(find(f, QStringLiteral("etcd-no-quorum")));
+        QCOMPARE(codes(f).count(QStringLiteral("etcd-member-unhealthy")), 2);
+
+        s = healthy();
+        s.etcd.members[2].leaderId = QStringLiteral("103");
+        f = Findings::compute(s, Now);
+        QVERIFY(find(f, QStringLiteral("etcd-split-leader")));
+        QVERIFY(!find(f, QStringLiteral("etcd-no-quorum")));
+    }
+
+    void certificateDays_data()
+    {
+        QTest::addColumn<int>("days");
+        QTest::addColumn<QString>("code");
+        QTest::addColumn<int>("severity");
+        QTest::newRow("31") << 31 << QString() << -1;
+        QTest::newRow("30") << 30 << "certificate-expiring" << int(Severity::Info);
+        QTest::newRow("14") << 14 << "certificate-expiring" << int(Severity::Warning);
+        QTest::newRow("7") << 7 << "certificate-expiring" << int(Severity::Critical);
+        QTest::newRow("expired") << -1 << "certificate-expired" << int(Severity::Critical);
+    }
+
+    void certificateDays()
+    {
+        QFETCH(int, days);
+        QFETCH(QString, code);
+        QFETCH(int, severity);
+        ClusterSnapshot s = healthy();
+        CertificateState cert;
+        cert.where = QStringLiteral("https://app.pilothouse.lab");
+        cert.notAfter = Now.addDays(days).addSecs(60);
+        if (days < 0)
+            cert.notAfter = Now.addDays(days);
+        s.certificates.append(cert);
+        const auto f = Findings::compute(s, Now);
+        if (code.isEmpty()) {
+            QVERIFY(f.isEmpty());
+            return;
+        }
+        QCOMPARE(f.size(), 1);
+        QCOMPARE(f.first().code, code);
+        QCOMPARE(int(f.first().severity), severity);
+    }
+
+    void staleValues()
+    {
+        ClusterSnapshot s = healthy();
+        s.postgres[2].freshness = {Now.addSecs(-12), true, QStringLiteral("host unreachable")};
+        const auto f = Findings::compute(s, Now);
+        const Finding *stale = find(f, QStringLiteral("stale-value"));
+        QVERIFY(stale);
+        QVERIFY2(stale->message.contains(QStringLiteral("12 s old")), qPrintable(stale->message));
+        QCOMPARE(stale->objects, QStringList{QStringLiteral("pg:pg-3")});
+    }
+
+    void unreachableHostAndSwarmNode()
+    {
+        ClusterSnapshot s = healthy();
+        s.hosts[2].reachable = false;
+        s.swarmNodes[2].state = QStringLiteral("down");
+        const auto f = Findings::compute(s, Now);
+        QVERIFY(find(f, QStringLiteral("host-unreachable")));
+        QVERIFY(find(f, QStringLiteral("swarm-node-down")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestFindings)
+#include "tst_findings.moc"
