@@ -91,6 +91,16 @@ struct RepmgrNodeView
     QString conninfo;
 };
 
+// One row of repmgr.events: what repmgr did on which node, for the timeline.
+struct RepmgrEvent
+{
+    int nodeId = 0;
+    QString event;      // e.g. "standby_promote", "repmgrd_failover_promote"
+    bool successful = false;
+    QDateTime timestamp; // UTC
+    QString details;
+};
+
 struct PostgresNodeState
 {
     QString name; // pg-1
@@ -154,6 +164,16 @@ struct PgpoolBackend
     QString replicationState;
     QString replicationSyncState;
     QString lastStatusChange;
+    // SHOW POOL_HEALTH_CHECK_STATS; -1 when not read.
+    qint64 healthCheckTotal = -1;
+    qint64 healthCheckSuccess = -1;
+    qint64 healthCheckFail = -1;
+    qint64 healthCheckSkip = -1;
+    qint64 healthCheckRetry = -1;
+    double healthCheckAverageMs = -1; // average duration of one check
+    QString lastHealthCheck;           // as pgpool prints it (its local time); empty when never
+    QString lastSuccessfulHealthCheck;
+    QString lastFailedHealthCheck;
 };
 
 struct PgpoolInstanceState
