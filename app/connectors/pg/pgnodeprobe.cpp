@@ -1,0 +1,152 @@
+#include "app/connectors/pg/pgnodeprobe.h"
+
+#include "app/connectors/pg/pgerror_p.h"
+#include "app/connectors/pg/pgsession.h"
+
+namespace Pilothouse {
+namespace {
+constexpr int MaxEventsPerRead = 500;
+} // namespace
+
+PgNodeProbe::PgNodeProbe(const PgNodeProbeConfig &config, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_monitor(new PgSession(this))
+    , m_repmgr(new PgSession(this))
+{
+    m_state.name = config.name;
+    m_state.host = config.host;
+    m_state.role = QStringLiteral("unknown");
+    for (PgSession *s : {m_monitor, m_repmgr})
+        s->setBackoff(config.minBackoffMs, config.maxBackoffMs);
+    connect(m_monitor, &PgSession::connected, this, &PgNodeProbe::connected);
+    connect(m_monitor, &PgSession::connectionLost, this, &PgNodeProbe::connectionLost);
+}
+
+PgNodeProbe::~PgNodeProbe() = default;
+
+void PgNodeProbe::start()
+{
+    PgConnectOptions o;
+    o.host = m_config.address;
+    o.port = m_config.port;
+    o.database = m_config.database;
+    o.user = m_config.user;
+    o.password = m_config.password;
+    o.applicationName = m_config.applicationName;
+    o.connectTimeoutMs = m_config.connectTimeoutMs;
+    o.label = m_config.name;
+    m_monitor->start(o);
+    if (!m_config.repmgrDatabase.isEmpty()) {
+        o.database = m_config.repmgrDatabase;
+        o.label = m_config.name + QStringLiteral(" repmgr");
+        m_repmgr->start(o);
+    }
+}
+
+void PgNodeProbe::stop()
+{
+    m_monitor->stop();
+    m_repmgr->stop();
+}
+
+bool PgNodeProbe::isMonitorConnected() const
+{
+    return m_monitor->isConnected();
+}
+
+void PgNodeProbe::refresh()
+{
+    if (m_pending > 0)
+        return;
+    m_next = m_state;
+    m_nodeError.reset();
+    m_newEvents.clear();
+
+    if (!m_monitor->isConnected()) {
+        m_next.reachable = false;
+        m_next.freshness.stale = true;
+        m_next.freshness.error =
+            m_monitor->lastError().message.isEmpty()
+                ? m_config.name + QStringLiteral(": connecting to ") + m_config.address
+                : m_monitor->lastError().message;
+        m_state = m_next;
+        // Like every other outcome, reported from the event loop.
+        QMetaObject::invokeMethod(
+            this, [this] { Q_EMIT refreshed(m_state); }, Qt::QueuedConnection);
+        return;
+    }
+
+    const bool withRepmgr = m_repmgr->isConnected();
+    m_pending = withRepmgr ? 3 : 1;
+    m_monitor->connection()->query(
+        PgParse::nodeStatusSql(), m_config.queryTimeoutMs, this,
+        [this](const Result<PgReply> &reply) {
+            if (!reply) {
+                m_nodeError = reply.error();
+            } else {
+                auto parsed = PgParse::parseNodeStatus(reply.value(), m_next);
+                if (parsed) {
+                    m_next = std::move(parsed).value();
+                    m_senderHost = m_next.upstream;
+                } else {
+                    m_nodeError = Internal::pgError(m_config.name + QStringLiteral(": ") +
+                                                    parsed.error().message);
+                }
+            }
+            finishStep();
+        });
+    if (!withRepmgr)
+        return;
+    m_repmgr->connection()->query(PgParse::repmgrNodesSql(), m_config.queryTimeoutMs, this,
+                                  [this](const Result<PgReply> &reply) {
+                                      if (reply && !reply.value().isEmpty()) {
+                                          auto nodes =
+                                              PgParse::parseRepmgrNodes(reply.value().first());
+                                          if (nodes)
+                                              m_repmgrNodes = nodes.value();
+                                      }
+                                      finishStep();
+                                  });
+    const auto onEvents = [this](const Result<PgReply> &reply) {
+        if (reply && !reply.value().isEmpty()) {
+            auto events = m_cursor.take(reply.value().first());
+            if (events)
+                m_newEvents = events.value();
+        }
+        finishStep();
+    };
+    if (m_cursor.isEmpty()) {
+        m_repmgr->connection()->query(PgParse::repmgrRecentEventsSql(m_config.eventBacklog),
+                                      m_config.queryTimeoutMs, this, onEvents);
+    } else {
+        m_repmgr->connection()->query(PgParse::repmgrEventsSinceSql(MaxEventsPerRead),
+                                      {m_cursor.timestamp()}, m_config.queryTimeoutMs, this,
+                                      onEvents);
+    }
+}
+
+void PgNodeProbe::finishStep()
+{
+    if (--m_pending > 0)
+        return;
+    m_next.name = m_config.name;
+    m_next.host = m_config.host;
+    m_next.repmgr = m_repmgrNodes;
+    if (m_nodeError) {
+        m_next.reachable = m_monitor->isConnected();
+        m_next.freshness.stale = true;
+        m_next.freshness.error = m_nodeError->message;
+    } else {
+        m_next.reachable = true;
+        m_next.upstream = PgParse::upstreamNodeName(m_senderHost, m_repmgrNodes);
+        m_next.freshness = Freshness{QDateTime::currentDateTimeUtc(), false, {}};
+    }
+    m_state = m_next;
+    const QList<RepmgrEvent> events = std::exchange(m_newEvents, {});
+    Q_EMIT refreshed(m_state);
+    if (!events.isEmpty())
+        Q_EMIT repmgrEventsRead(m_config.name, events);
+}
+
+} // namespace Pilothouse
