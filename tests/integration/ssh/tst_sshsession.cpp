@@ -1,0 +1,583 @@
+// SshSession against the lab's real sshd (port 15122, key auth) and Docker engines.
+
+#include "app/connectors/ssh/sshexecjob.h"
+#include "app/connectors/ssh/sshsession.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLocalSocket>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "tests/integration/labaccess.h"
+#include <memory>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+using namespace Pilothouse;
+
+namespace {
+
+constexpr int ConnectWaitMs = 15000;
+
+// The fingerprint OpenSSH itself reports for host:port in a known_hosts file.
+QString sshKeygenFingerprint(const QString &knownHosts, const QString &token)
+{
+    const LabAccess::Run r =
+        LabAccess::local(QStringLiteral("ssh-keygen"), {QStringLiteral("-l"), QStringLiteral("-F"),
+                                                        token, QStringLiteral("-f"), knownHosts});
+    static const QRegularExpression re(QStringLiteral("(SHA256:\\S+)"));
+    return re.match(QString::fromUtf8(r.out)).captured(1);
+}
+
+QString fingerprintOfPublicKeyFile(const QString &pub)
+{
+    const LabAccess::Run r = LabAccess::local(QStringLiteral("ssh-keygen"),
+                                              {QStringLiteral("-l"), QStringLiteral("-f"), pub});
+    static const QRegularExpression re(QStringLiteral("(SHA256:\\S+)"));
+    return re.match(QString::fromUtf8(r.out)).captured(1);
+}
+
+bool writeFile(const QString &path, const QByteArray &content)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(content) == content.size();
+}
+
+QByteArray readFile(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+// Runs one job to its end; returns false when it never finished.
+bool waitFinished(SshExecJob *job, int timeoutMs)
+{
+    if (job->isFinished())
+        return true;
+    QSignalSpy spy(job, &SshExecJob::finished);
+    return spy.wait(timeoutMs) || job->isFinished();
+}
+
+// A raw HTTP/1.0 request through a local socket; returns the whole response.
+QByteArray httpOverLocalSocket(const QString &path, const QByteArray &target)
+{
+    QLocalSocket socket;
+    socket.connectToServer(path);
+    if (!socket.waitForConnected(5000))
+        return "connect failed: " + socket.errorString().toUtf8();
+    socket.write("GET " + target + " HTTP/1.0\r\nHost: docker\r\n\r\n");
+    socket.waitForBytesWritten(5000);
+    QByteArray response;
+    QElapsedTimer t;
+    t.start();
+    while (socket.state() == QLocalSocket::ConnectedState && t.elapsed() < 10000) {
+        if (socket.waitForReadyRead(1000))
+            response += socket.readAll();
+    }
+    response += socket.readAll();
+    return response;
+}
+
+QByteArray bodyOf(const QByteArray &response)
+{
+    const qsizetype at = response.indexOf("\r\n\r\n");
+    return at < 0 ? QByteArray() : response.mid(at + 4);
+}
+
+} // namespace
+
+class TestSshSession final : public QObject
+{
+    Q_OBJECT
+
+private:
+    LabAccess m_lab;
+    QTemporaryDir m_tmp;
+
+    SshOptions optionsFor(const QString &name) const
+    {
+        const InventoryHost *h = m_lab.inventory().host(name);
+        return SshOptions::fromInventory(*h, m_lab.inventory().settings.knownHosts);
+    }
+
+    QString firstHost() const { return m_lab.inventory().hosts.value(0).name; }
+
+    std::unique_ptr<SshSession> connected(const SshOptions &options)
+    {
+        auto session = std::make_unique<SshSession>(options);
+        QSignalSpy ok(session.get(), &SshSession::connected);
+        QSignalSpy failed(session.get(), &SshSession::failed);
+        session->connectToHost();
+        [&] {
+            QTRY_VERIFY_WITH_TIMEOUT(!ok.isEmpty() || !failed.isEmpty(), ConnectWaitMs);
+        }();
+        if (!failed.isEmpty())
+            qWarning("connect failed: %s",
+                     qPrintable(failed.first().first().value<Error>().message));
+        return ok.isEmpty() ? nullptr : std::move(session);
+    }
+
+    QString labKnownHosts() const { return m_lab.inventory().settings.knownHosts; }
+
+    QString tokenOf(const SshOptions &o) const
+    {
+        return QStringLiteral("[%1]:%2").arg(o.host).arg(o.port);
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY2(m_lab.open(), qPrintable(m_lab.error()));
+        QVERIFY(m_tmp.isValid());
+        QVERIFY(m_lab.inventory().hosts.size() >= 3);
+    }
+
+    void hostnameOnEachHost_data()
+    {
+        QTest::addColumn<QString>("host");
+        for (const InventoryHost &h : m_lab.inventory().hosts)
+            QTest::newRow(qPrintable(h.name)) << h.name;
+    }
+
+    void hostnameOnEachHost()
+    {
+        QFETCH(QString, host);
+        auto session = connected(optionsFor(host));
+        QVERIFY(session);
+        QCOMPARE(session->state(), SshSession::State::Connected);
+        SshExecJob *job = session->exec(QStringLiteral("hostname"), 10000);
+        QVERIFY(waitFinished(job, 15000));
+        QVERIFY2(job->error().message.isEmpty(), qPrintable(job->error().message));
+        QCOMPARE(job->exitCode(), 0);
+        QCOMPARE(job->standardOutput().trimmed(), host.toUtf8());
+
+        QSignalSpy latency(session.get(), &SshSession::latencyMeasured);
+        session->measureLatency(5000);
+        QVERIFY(latency.wait(10000));
+        const double ms = latency.first().first().toDouble();
+        QVERIFY2(ms > 0 && ms < 1000, qPrintable(QString::number(ms)));
+        QCOMPARE(session->latencyMs(), ms);
+        qInfo("%s: ssh round trip %.2f ms", qPrintable(host), ms);
+    }
+
+    void exitCodeIsReported()
+    {
+        auto session = connected(optionsFor(firstHost()));
+        QVERIFY(session);
+        SshExecJob *job = session->exec(QStringLiteral("echo to-stderr >&2; exit 3"), 10000);
+        QVERIFY(waitFinished(job, 15000));
+        QCOMPARE(job->exitCode(), 3);
+        QVERIFY2(job->error().message.isEmpty(), qPrintable(job->error().message));
+        QCOMPARE(job->standardError(), QByteArray("to-stderr\n"));
+        QVERIFY(job->standardOutput().isEmpty());
+    }
+
+    void outputIsStreamed()
+    {
+        auto session = connected(optionsFor(firstHost()));
+        QVERIFY(session);
+        SshExecJob *job =
+            session->exec(QStringLiteral("for i in 1 2 3; do echo tick$i; sleep 0.4; done"), 10000);
+        QList<QByteArray> pieces;
+        QList<qint64> at;
+        QElapsedTimer clock;
+        clock.start();
+        connect(job, &SshExecJob::stdoutData, this, [&](const QByteArray &data) {
+            pieces.append(data);
+            at.append(clock.elapsed());
+        });
+        QVERIFY(waitFinished(job, 15000));
+        QCOMPARE(job->exitCode(), 0);
+        QCOMPARE(pieces.join(), QByteArray("tick1\ntick2\ntick3\n"));
+        // Arrived as it was produced, not all at the end.
+        QVERIFY2(pieces.size() >= 3, pieces.join().constData());
+        QVERIFY2(at.last() - at.first() >= 600,
+                 qPrintable(QString::number(at.last() - at.first())));
+    }
+
+    void execsRunConcurrently()
+    {
+        auto session = connected(optionsFor(firstHost()));
+        QVERIFY(session);
+        QElapsedTimer clock;
+        clock.start();
+        QList<SshExecJob *> jobs;
+        for (int i = 0; i < 4; ++i)
+            jobs.append(session->exec(QStringLiteral("sleep 1; echo job%1").arg(i), 10000));
+        for (int i = 0; i < jobs.size(); ++i) {
+            QVERIFY(waitFinished(jobs.at(i), 15000));
+            QCOMPARE(jobs.at(i)->exitCode(), 0);
+            QCOMPARE(jobs.at(i)->standardOutput(), QStringLiteral("job%1\n").arg(i).toUtf8());
+        }
+        // Serially they would take 4 s.
+        QVERIFY2(clock.elapsed() < 2500, qPrintable(QString::number(clock.elapsed())));
+    }
+
+    void execBeforeConnectedWaits()
+    {
+        SshSession session(optionsFor(firstHost()));
+        session.connectToHost();
+        SshExecJob *job = session.exec(QStringLiteral("echo early"), 15000);
+        QVERIFY(waitFinished(job, 20000));
+        QCOMPARE(job->standardOutput(), QByteArray("early\n"));
+        QVERIFY(session.isConnected());
+    }
+
+    void timeoutKeepsSessionUsable()
+    {
+        auto session = connected(optionsFor(firstHost()));
+        QVERIFY(session);
+        QElapsedTimer clock;
+        clock.start();
+        SshExecJob *job = session->exec(QStringLiteral("sleep 30"), 1000);
+        QVERIFY(waitFinished(job, 5000));
+        const qint64 took = clock.elapsed();
+        QVERIFY2(took >= 900 && took < 3000, qPrintable(QString::number(took)));
+        QCOMPARE(job->exitCode(), -1);
+        QVERIFY2(job->error().message.contains(QStringLiteral("timed out after 1.0 s")),
+                 qPrintable(job->error().message));
+        QVERIFY2(job->error().message.contains(QStringLiteral("sleep 30")),
+                 qPrintable(job->error().message));
+
+        SshExecJob *next = session->exec(QStringLiteral("echo still-here"), 10000);
+        QVERIFY(waitFinished(next, 15000));
+        QCOMPARE(next->standardOutput(), QByteArray("still-here\n"));
+        QVERIFY(session->isConnected());
+    }
+
+    void cancelStopsTheCommand()
+    {
+        auto session = connected(optionsFor(firstHost()));
+        QVERIFY(session);
+        SshExecJob *job = session->exec(QStringLiteral("sleep 30"), 60000);
+        QTest::qWait(300); // let it start remotely; the cancel must reach a running command
+        job->cancel();
+        QVERIFY(waitFinished(job, 5000));
+        QCOMPARE(job->exitCode(), -1);
+        QVERIFY2(job->error().message.contains(QStringLiteral("cancelled")),
+                 qPrintable(job->error().message));
+        SshExecJob *next = session->exec(QStringLiteral("true"), 10000);
+        QVERIFY(waitFinished(next, 15000));
+        QCOMPARE(next->exitCode(), 0);
+    }
+
+    void unknownHostKeyAskedThenPersisted()
+    {
+        SshOptions options = optionsFor(firstHost());
+        const QString expected = sshKeygenFingerprint(labKnownHosts(), tokenOf(options));
+        QVERIFY2(expected.startsWith(QStringLiteral("SHA256:")), qPrintable(expected));
+
+        const QString knownHosts = m_tmp.filePath(QStringLiteral("unknown_known_hosts"));
+        QVERIFY(writeFile(knownHosts, {}));
+        options.knownHostsFile = knownHosts;
+
+        SshSession session(options);
+        QSignalSpy unknown(&session, &SshSession::hostKeyUnknown);
+        QSignalSpy ok(&session, &SshSession::connected);
+        session.connectToHost();
+        QVERIFY(unknown.wait(ConnectWaitMs));
+        QCOMPARE(unknown.first().at(0).toString(), options.host);
+        QCOMPARE(unknown.first().at(1).toString(), QStringLiteral("ssh-ed25519"));
+        QCOMPARE(unknown.first().at(2).toString(), expected);
+        QCOMPARE(session.state(), SshSession::State::HostKeyDecision);
+        QTest::qWait(200); // nothing connects while the question is open
+        QVERIFY(ok.isEmpty());
+
+        session.acceptHostKey(true);
+        QVERIFY(ok.wait(ConnectWaitMs));
+        QCOMPARE(sshKeygenFingerprint(knownHosts, tokenOf(options)), expected);
+
+        // The persisted key is now simply known.
+        SshSession again(options);
+        QSignalSpy unknownAgain(&again, &SshSession::hostKeyUnknown);
+        QSignalSpy okAgain(&again, &SshSession::connected);
+        again.connectToHost();
+        QVERIFY(okAgain.wait(ConnectWaitMs));
+        QVERIFY(unknownAgain.isEmpty());
+    }
+
+    void unknownHostKeyAcceptedOnceOrRejected()
+    {
+        SshOptions options = optionsFor(firstHost());
+        options.knownHostsFile = m_tmp.filePath(QStringLiteral("never_written"));
+
+        SshSession once(options);
+        QSignalSpy unknown(&once, &SshSession::hostKeyUnknown);
+        QSignalSpy ok(&once, &SshSession::connected);
+        once.connectToHost();
+        QVERIFY(unknown.wait(ConnectWaitMs));
+        once.acceptHostKey(false);
+        QVERIFY(ok.wait(ConnectWaitMs));
+        QVERIFY(!QFile::exists(options.knownHostsFile));
+
+        SshSession rejected(options);
+        QSignalSpy unknown2(&rejected, &SshSession::hostKeyUnknown);
+        QSignalSpy failed(&rejected, &SshSession::failed);
+        rejected.connectToHost();
+        QVERIFY(unknown2.wait(ConnectWaitMs));
+        rejected.rejectHostKey();
+        QVERIFY(failed.wait(ConnectWaitMs));
+        QVERIFY(failed.first().first().value<Error>().message.contains(QStringLiteral("rejected")));
+        QCOMPARE(rejected.state(), SshSession::State::Disconnected);
+    }
+
+    void changedHostKeyIsRefused()
+    {
+        SshOptions options = optionsFor(firstHost());
+        const QString real = sshKeygenFingerprint(labKnownHosts(), tokenOf(options));
+        QVERIFY(real.startsWith(QStringLiteral("SHA256:")));
+
+        // A copy of the lab's file where this host's entry carries another key.
+        const QString fakeKey = m_tmp.filePath(QStringLiteral("impostor"));
+        const LabAccess::Run gen =
+            LabAccess::local(QStringLiteral("ssh-keygen"),
+                             {QStringLiteral("-q"), QStringLiteral("-t"), QStringLiteral("ed25519"),
+                              QStringLiteral("-N"), QString(), QStringLiteral("-f"), fakeKey});
+        QVERIFY2(gen.ok(), gen.err.constData());
+        const QString fake = fingerprintOfPublicKeyFile(fakeKey + QStringLiteral(".pub"));
+        QVERIFY(fake.startsWith(QStringLiteral("SHA256:")) && fake != real);
+        const QList<QByteArray> fakeFields = readFile(fakeKey + QStringLiteral(".pub")).split(' ');
+        QByteArray changed;
+        const QByteArray prefix = tokenOf(options).toUtf8() + ' ';
+        for (const QByteArray &line : readFile(labKnownHosts()).split('\n')) {
+            if (line.startsWith(prefix))
+                changed += tokenOf(options).toUtf8() + ' ' + fakeFields.at(0) + ' ' +
+                           fakeFields.at(1) + '\n';
+            else if (!line.isEmpty())
+                changed += line + '\n';
+        }
+        const QString knownHosts = m_tmp.filePath(QStringLiteral("changed_known_hosts"));
+        QVERIFY(writeFile(knownHosts, changed));
+        options.knownHostsFile = knownHosts;
+
+        SshSession session(options);
+        QSignalSpy unknown(&session, &SshSession::hostKeyUnknown);
+        QSignalSpy ok(&session, &SshSession::connected);
+        QSignalSpy failed(&session, &SshSession::failed);
+        session.connectToHost();
+        QVERIFY(failed.wait(ConnectWaitMs));
+        const QString message = failed.first().first().value<Error>().message;
+        qInfo("%s", qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("%1:%2").arg(options.host).arg(options.port)),
+                 qPrintable(message));
+        QVERIFY2(message.contains(fake), qPrintable(message));
+        QVERIFY2(message.contains(real), qPrintable(message));
+        QVERIFY2(message.contains(knownHosts), qPrintable(message));
+        QVERIFY(unknown.isEmpty());
+        QVERIFY(ok.isEmpty());
+        QCOMPARE(readFile(knownHosts), changed); // never "fixed" behind the user's back
+    }
+
+    void authenticationErrors_data()
+    {
+        QTest::addColumn<QString>("user");
+        QTest::addColumn<QString>("key");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("wrong user") << QStringLiteral("nobody-pilothouse") << QString()
+                                    << QStringLiteral("nobody-pilothouse@");
+        QTest::newRow("wrong key")
+            << QString() << QStringLiteral("stranger") << QStringLiteral("stranger");
+        QTest::newRow("missing key file") << QString() << QStringLiteral("does-not-exist")
+                                          << QStringLiteral("cannot read the private key");
+    }
+
+    void authenticationErrors()
+    {
+        QFETCH(QString, user);
+        QFETCH(QString, key);
+        QFETCH(QString, mentions);
+        SshOptions options = optionsFor(firstHost());
+        if (!user.isEmpty())
+            options.user = user;
+        if (!key.isEmpty()) {
+            const QString path = m_tmp.filePath(key);
+            if (key == QStringLiteral("stranger") && !QFile::exists(path)) {
+                QVERIFY(LabAccess::local(QStringLiteral("ssh-keygen"),
+                                         {QStringLiteral("-q"), QStringLiteral("-t"),
+                                          QStringLiteral("ed25519"), QStringLiteral("-N"),
+                                          QString(), QStringLiteral("-f"), path})
+                            .ok());
+            }
+            options.identityFiles = {path};
+        }
+        SshSession session(options);
+        QSignalSpy ok(&session, &SshSession::connected);
+        QSignalSpy failed(&session, &SshSession::failed);
+        session.connectToHost();
+        QVERIFY(failed.wait(ConnectWaitMs));
+        const QString message = failed.first().first().value<Error>().message;
+        qInfo("%s", qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("authentication failed")), qPrintable(message));
+        QVERIFY2(message.contains(mentions), qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral(":15122")), qPrintable(message));
+        QVERIFY(ok.isEmpty());
+    }
+
+    void unreachableFailsWithinTimeout_data()
+    {
+        QTest::addColumn<QString>("address");
+        QTest::addColumn<int>("port");
+        QTest::addColumn<int>("timeoutMs");
+        QTest::newRow("closed port") << QStringLiteral("127.0.0.1") << 1 << 3000;
+        QTest::newRow("no such lab host") << QStringLiteral("10.213.0.99") << 15122 << 2000;
+    }
+
+    void unreachableFailsWithinTimeout()
+    {
+        QFETCH(QString, address);
+        QFETCH(int, port);
+        QFETCH(int, timeoutMs);
+        SshOptions options = optionsFor(firstHost());
+        options.name.clear();
+        options.host = address;
+        options.port = port;
+        options.connectTimeoutMs = timeoutMs;
+        SshSession session(options);
+        QSignalSpy failed(&session, &SshSession::failed);
+        QElapsedTimer clock;
+        clock.start();
+        session.connectToHost();
+        QVERIFY(failed.wait(timeoutMs + 5000));
+        QVERIFY2(clock.elapsed() < timeoutMs + 1000, qPrintable(QString::number(clock.elapsed())));
+        const QString message = failed.first().first().value<Error>().message;
+        qInfo("%s after %lld ms", qPrintable(message), clock.elapsed());
+        QVERIFY2(message.contains(QStringLiteral("%1:%2").arg(address).arg(port)),
+                 qPrintable(message));
+        QCOMPARE(session.state(), SshSession::State::Disconnected);
+    }
+
+    void dockerSocketIsForwarded_data() { hostnameOnEachHost_data(); }
+
+    void dockerSocketIsForwarded()
+    {
+        QFETCH(QString, host);
+        auto session = connected(optionsFor(host));
+        QVERIFY(session);
+        const QString remote = QStringLiteral("/var/run/docker.sock");
+        QSignalSpy ready(session.get(), &SshSession::forwardReady);
+        QSignalSpy failed(session.get(), &SshSession::forwardFailed);
+        session->forwardUnixSocket(remote);
+        QVERIFY(ready.wait(10000));
+        QVERIFY(failed.isEmpty());
+        QCOMPARE(ready.first().at(0).toString(), remote);
+        const QString local = ready.first().at(1).toString();
+        QCOMPARE(session->forwardedPath(remote), local);
+        QVERIFY(QFileInfo(local).exists());
+        // Only we may use it: its directory is private.
+        const QFileInfo dir(QFileInfo(local).path());
+        QCOMPARE(dir.permissions() & (QFile::ReadGroup | QFile::WriteGroup | QFile::ExeGroup |
+                                      QFile::ReadOther | QFile::WriteOther | QFile::ExeOther),
+                 QFile::Permissions());
+
+        const QByteArray ping = httpOverLocalSocket(local, "/_ping");
+        QVERIFY2(ping.startsWith("HTTP/1.0 200") || ping.startsWith("HTTP/1.1 200"),
+                 ping.constData());
+        QCOMPARE(bodyOf(ping), QByteArray("OK"));
+
+        // That host's own engine, not any engine.
+        const QByteArray info = httpOverLocalSocket(local, "/info");
+        const QJsonObject json = QJsonDocument::fromJson(bodyOf(info)).object();
+        QVERIFY2(json.value(QStringLiteral("Name")).toString() == host,
+                 QByteArray(QByteArray::number(info.size()) + " bytes: " + info.left(300) +
+                            " ... " + info.right(200))
+                     .constData());
+
+        session->disconnectFromHost();
+        QTRY_VERIFY_WITH_TIMEOUT(!QFileInfo::exists(local), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(!QFileInfo::exists(dir.filePath()), 5000);
+        QCOMPARE(session->state(), SshSession::State::Disconnected);
+    }
+
+    void forwardHandlesHalfClose()
+    {
+        auto session = connected(optionsFor(firstHost()));
+        QVERIFY(session);
+        QSignalSpy ready(session.get(), &SshSession::forwardReady);
+        session->forwardUnixSocket(QStringLiteral("/var/run/docker.sock"));
+        QVERIFY(ready.wait(10000));
+        const QByteArray local = QFile::encodeName(ready.first().at(1).toString());
+
+        // A client that sends its request, then shuts its sending side: the
+        // answer must still come back, and then EOF.
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        QVERIFY(fd >= 0);
+        sockaddr_un addr = {};
+        addr.sun_family = AF_UNIX;
+        qstrncpy(addr.sun_path, local.constData(), sizeof addr.sun_path);
+        QVERIFY(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
+        const QByteArray request = "GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n";
+        QCOMPARE(::write(fd, request.constData(), size_t(request.size())), ssize_t(request.size()));
+        QCOMPARE(::shutdown(fd, SHUT_WR), 0);
+        timeval tv{10, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        QByteArray response;
+        char buffer[4096];
+        for (;;) {
+            // The session's worker runs on its own thread, so a blocking read here is fine.
+            const ssize_t n = ::read(fd, buffer, sizeof buffer);
+            if (n <= 0)
+                break;
+            response.append(buffer, n);
+        }
+        ::close(fd);
+        QVERIFY2(response.contains(" 200 "), response.constData());
+        QCOMPARE(bodyOf(response), QByteArray("OK"));
+    }
+
+    void missingRemoteSocketFails()
+    {
+        auto session = connected(optionsFor(firstHost()));
+        QVERIFY(session);
+        QSignalSpy ready(session.get(), &SshSession::forwardReady);
+        QSignalSpy failed(session.get(), &SshSession::forwardFailed);
+        session->forwardUnixSocket(QStringLiteral("/run/pilothouse-no-such.sock"));
+        QVERIFY(failed.wait(10000));
+        const QString message = failed.first().at(1).value<Error>().message;
+        qInfo("%s", qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("/run/pilothouse-no-such.sock")),
+                 qPrintable(message));
+        QVERIFY(ready.isEmpty());
+        // The session itself is fine.
+        SshExecJob *job = session->exec(QStringLiteral("true"), 10000);
+        QVERIFY(waitFinished(job, 15000));
+        QCOMPARE(job->exitCode(), 0);
+    }
+
+    void disconnectEndsEverything()
+    {
+        auto session = connected(optionsFor(firstHost()));
+        QVERIFY(session);
+        SshExecJob *running = session->exec(QStringLiteral("sleep 30"), 60000);
+        QSignalSpy disconnected(session.get(), &SshSession::disconnected);
+        QTest::qWait(200);
+        session->disconnectFromHost();
+        QVERIFY(waitFinished(running, 5000));
+        QVERIFY(!running->error().message.isEmpty());
+        QTRY_COMPARE_WITH_TIMEOUT(disconnected.size(), 1, 5000);
+        QVERIFY(disconnected.first().first().value<Error>().message.isEmpty());
+        QCOMPARE(session->state(), SshSession::State::Disconnected);
+
+        SshExecJob *late = session->exec(QStringLiteral("true"));
+        QVERIFY(waitFinished(late, 5000));
+        QVERIFY2(late->error().message.contains(QStringLiteral("not connected")),
+                 qPrintable(late->error().message));
+
+        // And it can connect again.
+        QSignalSpy ok(session.get(), &SshSession::connected);
+        session->connectToHost();
+        QVERIFY(ok.wait(ConnectWaitMs));
+        SshExecJob *again = session->exec(QStringLiteral("echo back"), 10000);
+        QVERIFY(waitFinished(again, 15000));
+        QCOMPARE(again->standardOutput(), QByteArray("back\n"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSshSession)
+#include "tst_sshsession.moc"
