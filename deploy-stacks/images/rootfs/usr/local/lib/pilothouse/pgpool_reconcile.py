@@ -43,11 +43,44 @@ def pcp(*args):
     return r.stdout.strip()
 
 
-def pool_nodes(count):
-    """{node_id: (status, role)} as pgpool sees it; status 1/2 = up, 3 = down.
+_sql = {"conn": None}
 
-    One pcp_node_info call without -n lists every node (one PCP fork per round keeps the log quiet).
-    """
+
+def pool_nodes_sql(count):
+    """SHOW POOL_NODES over one kept session: PCP forks a worker per call and pgpool logs three
+    lines for each, every round. Returns None when pgpool cannot serve a session."""
+    try:
+        conn = _sql["conn"]
+        if conn is None or conn.closed:
+            conn = psycopg2.connect(host="127.0.0.1", port=int(os.environ.get("PH_PGPOOL_PORT", "9999")),
+                                    user=SR_USER, password=SR_PASSWORD, dbname="postgres",
+                                    connect_timeout=2, application_name="pgpool-reconcile")
+            conn.autocommit = True
+            _sql["conn"] = conn
+        with conn.cursor() as cur:
+            cur.execute("SHOW POOL_NODES")
+            cols = [d[0] for d in cur.description]
+            rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+    except psycopg2.Error:
+        if _sql["conn"] is not None:
+            try:
+                _sql["conn"].close()
+            except psycopg2.Error:
+                pass
+        _sql["conn"] = None
+        return None
+    if len(rows) != count:
+        return None
+    status = {"up": 2, "waiting": 1, "down": 3, "unused": 3, "quarantine": 3}
+    return {int(r["node_id"]): (status.get(r["status"], 3), r["role"]) for r in rows}
+
+
+def pool_nodes(count):
+    """{node_id: (status, role)} as pgpool sees it; status 1/2 = up, 3 = down."""
+    nodes = pool_nodes_sql(count)
+    if nodes is not None:
+        return nodes
+    # No session possible (e.g. every backend down): PCP always answers.
     lines = pcp("pcp_node_info").splitlines()
     if len(lines) != count:
         raise RuntimeError(f"pcp_node_info returned {len(lines)} lines for {count} nodes")
