@@ -1,0 +1,367 @@
+// DockerClient against the lab's real engines (Docker 20.10), through each
+// host's engine socket as the lab exposes it on this machine. Read-only but
+// for a few short execs in pg-1's container (hostname, exit codes, a sleep).
+
+#include "app/connectors/docker/dockerclient.h"
+#include "app/connectors/docker/dockereventstream.h"
+#include "app/connectors/docker/dockerexec.h"
+#include "app/connectors/docker/dockerreaders.h"
+#include "app/connectors/docker/dockerreply.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QLocalServer>
+#include <QLocalSocket>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "../labaccess.h"
+#include <memory>
+#include <optional>
+
+using namespace Pilothouse;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+// Waits for a reply and keeps what it said (it deletes itself afterwards).
+struct Answer
+{
+    std::optional<Result<DockerResponse>> response;
+    std::optional<Result<QJsonDocument>> json;
+    qint64 elapsedMs = -1;
+
+    explicit Answer(DockerReply *r)
+    {
+        auto timer = std::make_shared<QElapsedTimer>();
+        timer->start();
+        QObject::connect(r, &DockerReply::finished, r, [this, r, timer] {
+            response = r->result();
+            json = r->json();
+            elapsedMs = timer->elapsed();
+        });
+    }
+    bool done() const { return response.has_value(); }
+    QString error() const { return json && !json->ok() ? json->error().message : QString(); }
+    QJsonDocument doc() const { return json && json->ok() ? json->value() : QJsonDocument(); }
+};
+
+struct ExecOutcome
+{
+    std::optional<Result<DockerExecResult>> result;
+    qint64 elapsedMs = -1;
+
+    explicit ExecOutcome(DockerExec *job)
+    {
+        auto timer = std::make_shared<QElapsedTimer>();
+        timer->start();
+        QObject::connect(job, &DockerExec::finished, job, [this, job, timer] {
+            result = job->result();
+            elapsedMs = timer->elapsed();
+        });
+    }
+    bool done() const { return result.has_value(); }
+    bool ok() const { return result && result->ok(); }
+    QString error() const { return result && !result->ok() ? result->error().message : QString(); }
+    DockerExecResult value() const { return ok() ? result->value() : DockerExecResult(); }
+};
+
+} // namespace
+
+class TestDockerLab final : public QObject
+{
+    Q_OBJECT
+
+private:
+    LabAccess m_lab;
+    QString m_labDir;
+    QStringList m_hosts;
+
+    QString socketOf(const QString &host) const
+    {
+        return m_labDir + u"/hosts/"_s + host + u"/run/docker.sock"_s;
+    }
+    DockerEndpoint endpoint(const QString &host) const
+    {
+        DockerEndpoint e;
+        e.socketPath = socketOf(host);
+        e.name = host;
+        return e;
+    }
+
+    // pg-1's running task as the swarm reports it (asked of `host`'s engine).
+    std::optional<TaskState> pg1Task(DockerClient &client)
+    {
+        Answer nodes(client.nodes());
+        Answer services(client.services());
+        const QString service = m_lab.inventory().settings.stack + u"_pg-1"_s;
+        Answer tasks(
+            client.tasks({{u"service"_s, {service}}, {u"desired-state"_s, {u"running"_s}}}));
+        if (!QTest::qWaitFor([&] { return nodes.done() && services.done() && tasks.done(); },
+                             15000))
+            return std::nullopt;
+        const auto n = DockerReaders::readNodes(nodes.doc());
+        const auto s = DockerReaders::readServices(services.doc());
+        if (!n || !s)
+            return std::nullopt;
+        const auto t = DockerReaders::readTasks(tasks.doc(), s.value(), n.value());
+        if (!t || t.value().size() != 1)
+            return std::nullopt;
+        return t.value().at(0);
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY2(m_lab.open(), qPrintable(m_lab.error()));
+        m_labDir = QFileInfo(m_lab.inventory().path).absolutePath();
+        for (const auto &h : m_lab.inventory().hosts)
+            m_hosts.append(h.name);
+        QCOMPARE(m_hosts, QStringList({u"swarm-01"_s, u"swarm-02"_s, u"swarm-03"_s}));
+    }
+
+    void pingAndVersionNegotiation()
+    {
+        for (const QString &host : std::as_const(m_hosts)) {
+            DockerClient client(endpoint(host));
+            QSignalSpy negotiated(&client, &DockerClient::apiVersionNegotiated);
+            Answer ping(client.ping());
+            QTRY_VERIFY_WITH_TIMEOUT(ping.done(), 10000);
+            QVERIFY2(ping.response->ok(), qPrintable(ping.error()));
+            QCOMPARE(ping.response->value().status, 200);
+            QCOMPARE(ping.response->value().body, QByteArray("OK"));
+            QCOMPARE(ping.response->value().header("api-version"), QByteArray("1.41"));
+
+            Answer version(client.version());
+            QTRY_VERIFY_WITH_TIMEOUT(version.done(), 10000);
+            QVERIFY2(version.json->ok(), qPrintable(version.error()));
+            // Docker 20.10 speaks 1.41, below our 1.43: the client speaks 1.41.
+            QCOMPARE(client.apiVersion(), u"1.41"_s);
+            QCOMPARE(negotiated.size(), 1);
+            const QJsonObject v = version.doc().object();
+            QCOMPARE(v.value(u"ApiVersion"_s).toString(), u"1.41"_s);
+            QVERIFY2(v.value(u"Version"_s).toString().startsWith(u"20.10."_s),
+                     qPrintable(v.value(u"Version"_s).toString()));
+
+            Answer info(client.info());
+            QTRY_VERIFY_WITH_TIMEOUT(info.done(), 10000);
+            const QJsonObject i = info.doc().object();
+            QCOMPARE(i.value(u"Name"_s).toString(), host);
+            QCOMPARE(i.value(u"Swarm"_s).toObject().value(u"LocalNodeState"_s).toString(),
+                     u"active"_s);
+        }
+    }
+
+    void nodesAreThreeManagersWithOneLeader()
+    {
+        QString leaderSeenBy;
+        QString leaderId;
+        for (const QString &host : std::as_const(m_hosts)) {
+            DockerClient client(endpoint(host));
+            Answer a(client.nodes());
+            QTRY_VERIFY_WITH_TIMEOUT(a.done(), 10000);
+            QVERIFY2(a.json->ok(), qPrintable(a.error()));
+            const auto nodes = DockerReaders::readNodes(a.doc());
+            QVERIFY2(nodes, qPrintable(nodes ? QString() : nodes.error().message));
+            QCOMPARE(nodes.value().size(), 3);
+            QStringList names;
+            QStringList leaders;
+            for (const SwarmNodeState &n : nodes.value()) {
+                names.append(n.hostname);
+                QVERIFY2(n.manager, qPrintable(n.hostname));
+                QCOMPARE(n.state, u"ready"_s);
+                QCOMPARE(n.managerReachability, u"reachable"_s);
+                QVERIFY2(n.labels.contains(u"pilothouse.node="_s + n.hostname),
+                         qPrintable(n.labels.join(u',')));
+                QCOMPARE(n.address, m_lab.inventory().host(n.hostname)->address);
+                if (n.leader)
+                    leaders.append(n.id);
+            }
+            QCOMPARE(names, m_hosts);
+            QCOMPARE(leaders.size(), 1);
+            // Every manager names the same leader.
+            if (leaderId.isEmpty()) {
+                leaderId = leaders.at(0);
+                leaderSeenBy = host;
+            }
+            QVERIFY2(leaders.at(0) == leaderId,
+                     qPrintable(host + u" disagrees with "_s + leaderSeenBy));
+        }
+    }
+
+    void pg1RunsOnSwarm01()
+    {
+        const QString expectedHost = m_lab.inventory().settings.postgresNodes.value(u"pg-1"_s);
+        QCOMPARE(expectedHost, u"swarm-01"_s);
+        // Any manager sees the whole swarm: ask another one than where it runs.
+        DockerClient client(endpoint(u"swarm-02"_s));
+        const auto task = pg1Task(client);
+        QVERIFY(task);
+        QCOMPARE(task->service, u"pg-1"_s);
+        QCOMPARE(task->hostname, expectedHost);
+        QCOMPARE(task->slot, 1);
+        QCOMPARE(task->currentState, u"running"_s);
+        QCOMPARE(task->containerId.size(), 64);
+
+        Answer services(client.services());
+        QTRY_VERIFY_WITH_TIMEOUT(services.done(), 10000);
+        const auto s = DockerReaders::readServices(services.doc());
+        QVERIFY(s);
+        QStringList names;
+        for (const ServiceState &x : s.value()) {
+            names.append(x.name);
+            if (x.name == u"pg-1"_s) {
+                QCOMPARE(x.desiredReplicas, 1);
+                QCOMPARE(x.runningTasks, 1);
+                QVERIFY(x.versionIndex > 0);
+            }
+        }
+        for (const char *expected :
+             {"pg-1", "pg-2", "pg-3", "pgpool", "etcd1", "etcd2", "etcd3", "haproxy", "app"})
+            QVERIFY2(names.contains(QLatin1String(expected)), expected);
+
+        // The container is where the task says: on swarm-01's own engine.
+        DockerClient local(endpoint(expectedHost));
+        Answer containers(
+            local.containers({{u"label"_s, {u"com.docker.swarm.task.id="_s + task->id}}}));
+        QTRY_VERIFY_WITH_TIMEOUT(containers.done(), 10000);
+        const QJsonArray list = containers.doc().array();
+        QCOMPARE(list.size(), 1);
+        QCOMPARE(list.at(0).toObject().value(u"Id"_s).toString(), task->containerId);
+    }
+
+    void execHostnameInPg1()
+    {
+        DockerClient client(endpoint(u"swarm-01"_s));
+        const auto task = pg1Task(client);
+        QVERIFY(task);
+        Answer inspect(client.get(u"/containers/"_s + task->containerId + u"/json"_s));
+        QTRY_VERIFY_WITH_TIMEOUT(inspect.done(), 10000);
+        const QString hostname =
+            inspect.doc().object().value(u"Config"_s).toObject().value(u"Hostname"_s).toString();
+        QVERIFY(!hostname.isEmpty());
+
+        ExecOutcome run(client.exec(task->containerId, {u"hostname"_s}));
+        QTRY_VERIFY_WITH_TIMEOUT(run.done(), 20000);
+        QVERIFY2(run.ok(), qPrintable(run.error()));
+        QCOMPARE(run.value().exitCode, 0);
+        QCOMPARE(QString::fromUtf8(run.value().stdOut).trimmed(), hostname);
+        QCOMPARE(run.value().stdErr, QByteArray());
+        qInfo("exec hostname in %s: %lld ms", qPrintable(hostname), run.elapsedMs);
+    }
+
+    void execExitCodeAndStreams()
+    {
+        DockerClient client(endpoint(u"swarm-01"_s));
+        const auto task = pg1Task(client);
+        QVERIFY(task);
+        ExecOutcome seven(client.exec(task->containerId, {u"sh"_s, u"-c"_s, u"exit 7"_s}));
+        ExecOutcome streams(client.exec(task->containerId,
+                                        {u"sh"_s, u"-c"_s, u"echo out; echo err >&2; exit 3"_s}));
+        DockerExecOptions asPostgres;
+        asPostgres.user = u"postgres"_s;
+        ExecOutcome whoami(client.exec(task->containerId, {u"id"_s, u"-un"_s}, asPostgres));
+        QTRY_VERIFY_WITH_TIMEOUT(seven.done() && streams.done() && whoami.done(), 20000);
+        QVERIFY2(seven.ok(), qPrintable(seven.error()));
+        QCOMPARE(seven.value().exitCode, 7);
+        QVERIFY2(streams.ok(), qPrintable(streams.error()));
+        QCOMPARE(streams.value().exitCode, 3);
+        QCOMPARE(streams.value().stdOut, QByteArray("out\n"));
+        QCOMPARE(streams.value().stdErr, QByteArray("err\n"));
+        QVERIFY2(whoami.ok(), qPrintable(whoami.error()));
+        QCOMPARE(whoami.value().stdOut, QByteArray("postgres\n"));
+    }
+
+    void execTimesOutAndFailsClearly()
+    {
+        DockerClient client(endpoint(u"swarm-01"_s));
+        const auto task = pg1Task(client);
+        QVERIFY(task);
+        DockerExecOptions quick;
+        quick.timeoutMs = 500;
+        ExecOutcome slow(client.exec(task->containerId, {u"sleep"_s, u"3"_s}, quick));
+        ExecOutcome missing(client.exec(u"no-such-container-here"_s, {u"true"_s}));
+        QTRY_VERIFY_WITH_TIMEOUT(slow.done() && missing.done(), 10000);
+        QVERIFY(!slow.ok());
+        QVERIFY2(slow.error().contains(u"timed out"_s) && slow.error().contains(u"sleep 3"_s),
+                 qPrintable(slow.error()));
+        QVERIFY2(slow.elapsedMs < 2500, qPrintable(QString::number(slow.elapsedMs)));
+        QVERIFY(!missing.ok());
+        QVERIFY2(missing.error().contains(u"No such container"_s) &&
+                     missing.error().contains(u"swarm-01"_s),
+                 qPrintable(missing.error()));
+    }
+
+    void missingSocketFailsFast()
+    {
+        // A host the lab does not have: its socket path does not exist.
+        DockerClient client(endpoint(u"swarm-09"_s));
+        Answer a(client.nodes());
+        QTRY_VERIFY_WITH_TIMEOUT(a.done(), 5000);
+        QVERIFY(!a.response->ok());
+        QVERIFY2(a.elapsedMs < 1000, qPrintable(QString::number(a.elapsedMs)));
+        QVERIFY2(a.error().contains(u"does not exist"_s) &&
+                     a.error().contains(socketOf(u"swarm-09"_s)),
+                 qPrintable(a.error()));
+    }
+
+    void silentServerTimesOut()
+    {
+        QTemporaryDir dir;
+        QLocalServer mute; // accepts connections, never answers
+        QVERIFY(mute.listen(dir.path() + u"/docker.sock"_s));
+        DockerEndpoint e;
+        e.socketPath = mute.fullServerName();
+        e.name = u"mute"_s;
+        e.requestTimeoutMs = 800;
+        DockerClient client(e);
+        Answer a(client.nodes());
+        QTRY_VERIFY_WITH_TIMEOUT(a.done(), 10000);
+        QVERIFY(!a.response->ok());
+        QVERIFY2(a.elapsedMs >= 700 && a.elapsedMs < 4000,
+                 qPrintable(QString::number(a.elapsedMs)));
+        QVERIFY2(a.error().contains(u"timed out"_s) && a.error().contains(u"mute"_s),
+                 qPrintable(a.error()));
+    }
+
+    void eventsArriveForAnExec()
+    {
+        DockerClient client(endpoint(u"swarm-01"_s));
+        const auto task = pg1Task(client);
+        QVERIFY(task);
+        DockerEventStream stream(&client);
+        stream.setFilters({{u"type"_s, {u"container"_s}}, {u"container"_s, {task->containerId}}});
+        QSignalSpy connected(&stream, &DockerEventStream::connected);
+        QList<DockerEvent> events;
+        connect(&stream, &DockerEventStream::event, this,
+                [&events](const DockerEvent &e) { events.append(e); });
+        stream.start();
+        QVERIFY(connected.wait(10000));
+
+        ExecOutcome run(client.exec(task->containerId, {u"true"_s}));
+        QTRY_VERIFY_WITH_TIMEOUT(run.done(), 20000);
+        QVERIFY2(run.ok(), qPrintable(run.error()));
+        const auto has = [&events, &task](const QString &action) {
+            for (const DockerEvent &e : events) {
+                if (e.action.startsWith(action) && e.actorId == task->containerId)
+                    return true;
+            }
+            return false;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(
+            has(u"exec_create: true"_s) && has(u"exec_start: true"_s) && has(u"exec_die"_s), 10000);
+        for (const DockerEvent &e : std::as_const(events)) {
+            QCOMPARE(e.type, u"container"_s);
+            QCOMPARE(e.actorId, task->containerId); // the filter held
+            QVERIFY(e.time.isValid());
+        }
+        QVERIFY(stream.isConnected());
+        stream.stop();
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDockerLab)
+#include "tst_docker_lab.moc"
