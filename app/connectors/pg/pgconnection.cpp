@@ -154,23 +154,20 @@ void PgConnectionPrivate::startLibpq(quint64 attempt, const QString &hostAddress
 {
     if (attempt != m_attempt || m_state != PgConnection::State::Connecting)
         return;
+    const QByteArray serverOptions = m_options.serverCheckIntervalMs > 0
+                                         ? "-c client_connection_check_interval=" +
+                                               QByteArray::number(m_options.serverCheckIntervalMs)
+                                         : QByteArray();
     const QByteArray values[] = {
-        m_options.host.toUtf8(),
-        hostAddress.toUtf8(),
-        QByteArray::number(m_options.port),
-        m_options.database.toUtf8(),
-        m_options.user.toUtf8(),
-        m_options.password.toUtf8(),
-        m_options.applicationName.toUtf8(),
-        m_options.sslMode.toUtf8(),
-        QByteArrayLiteral("UTF8"),
+        m_options.host.toUtf8(), hostAddress.toUtf8(), QByteArray::number(m_options.port),
+        m_options.database.toUtf8(), m_options.user.toUtf8(), m_options.password.toUtf8(),
+        m_options.applicationName.toUtf8(), m_options.sslMode.toUtf8(), QByteArrayLiteral("UTF8"),
         // No Kerberos here; skipping the GSS probe also saves a round trip.
         QByteArrayLiteral("disable"),
         // A peer that vanishes without a FIN is noticed within ~11 s even when idle.
-        QByteArrayLiteral("1"),
-        QByteArrayLiteral("5"),
-        QByteArrayLiteral("2"),
+        QByteArrayLiteral("1"), QByteArrayLiteral("5"), QByteArrayLiteral("2"),
         QByteArrayLiteral("3"),
+        serverOptions, // empty: libpq ignores the keyword
     };
     const char *const keywords[] = {
         "host",
@@ -187,6 +184,7 @@ void PgConnectionPrivate::startLibpq(quint64 attempt, const QString &hostAddress
         "keepalives_idle",
         "keepalives_interval",
         "keepalives_count",
+        "options",
         nullptr,
     };
     static_assert(std::size(keywords) == std::size(values) + 1);

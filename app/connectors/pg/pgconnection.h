@@ -27,6 +27,10 @@ struct PgConnectOptions
     int connectTimeoutMs = 5000;
     QString sslMode = QStringLiteral("prefer");
     QString label; // what error messages call this endpoint, e.g. "pg-1"; optional
+    // PostgreSQL 14+: the server checks this often whether we are still there
+    // while it runs a query, so that dropping the connection (our timeout and
+    // cancel) also stops the server's work. 0: not set (pgpool: leave it 0).
+    int serverCheckIntervalMs = 1000;
 
     // "pg-1 (10.213.0.11:5432, db app)": where, for error messages.
     QString where() const;
@@ -38,9 +42,10 @@ class PgConnectionPrivate;
 
 // One libpq connection. Queries run one at a time in the order they were
 // asked; each has its own timeout. A query that times out or is cancelled while
-// the server works on it drops the connection (the cancel request libpq offers
-// blocks, and the server ends the backend when it sees the socket close), so
-// every later query fails too and connectionLost() is emitted: reopen to go on.
+// the server works on it drops the connection (libpq's cancel request blocks;
+// the server ends the backend within serverCheckIntervalMs of the socket
+// closing), so every later query fails too and connectionLost() is emitted:
+// reopen to go on.
 class PgConnection final : public QObject
 {
     Q_OBJECT

@@ -31,6 +31,8 @@ void PgpoolProbe::start()
     o.applicationName = m_config.applicationName;
     o.connectTimeoutMs = m_config.connectTimeoutMs;
     o.label = QStringLiteral("pgpool on ") + m_config.host;
+    // pgpool answers SHOW itself; startup options would go to its backends.
+    o.serverCheckIntervalMs = 0;
     m_session->start(o);
 }
 

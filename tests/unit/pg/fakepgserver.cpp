@@ -83,10 +83,17 @@ void FakePgServer::onData(QTcpSocket *s)
             if (buf.size() < len)
                 return;
             const qint32 code = readInt32(buf, 4);
+            const QByteArray packet = buf.left(len);
             buf.remove(0, len);
             if (code == SslRequest || code == GssRequest) {
                 s->write("N");
                 continue;
+            }
+            m_startup.clear();
+            const QList<QByteArray> strings = packet.mid(8).split('\0');
+            for (qsizetype i = 0; i + 1 < strings.size(); i += 2) {
+                if (!strings.at(i).isEmpty())
+                    m_startup.insert(strings.at(i), strings.at(i + 1));
             }
             m_started[s] = true;
             if (m_mode == Mode::SilentStartup)

@@ -33,6 +33,8 @@ public:
     int queriesReceived() const { return m_queries.size(); }
     QStringList queries() const { return m_queries; }
     int openConnections() const { return int(m_buffers.size()); }
+    // The parameters of the last startup packet (user, database, options...).
+    QHash<QByteArray, QByteArray> startupParameters() const { return m_startup; }
 
     QStringList columns{QStringLiteral("a"), QStringLiteral("b")};
     QList<QList<std::optional<QByteArray>>> rows;
@@ -48,6 +50,7 @@ private:
     QHash<QTcpSocket *, QByteArray> m_buffers;
     QHash<QTcpSocket *, bool> m_started;
     QStringList m_queries;
+    QHash<QByteArray, QByteArray> m_startup;
     // Last: destroyed first, while the sockets' disconnected() handlers can still run.
     QTcpServer m_server;
 };
