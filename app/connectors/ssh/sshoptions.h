@@ -20,6 +20,7 @@ struct SshOptions
     QStringList identityFiles;    // private keys tried after the agent and the defaults
     QString knownHostsFile;       // empty: from ~/.ssh/config, else ~/.ssh/known_hosts
     bool useSshConfig = true;     // read ~/.ssh/config (and /etc/ssh/ssh_config)
+    QString sshConfigFile;        // read this file instead of those two (when useSshConfig)
     bool useAgent = true;         // try ssh-agent and the default identities first
     int connectTimeoutMs = 10000; // TCP + key exchange + authentication, each attempt
 

@@ -135,11 +135,15 @@ void SshWorker::start(const SshOptions &options)
     // Non-blocking: every libssh call returns SSH_AGAIN instead of waiting,
     // and pump() calls it again when the socket or a deadline says so.
     ssh_set_blocking(m_session, 0);
+    // The host is the key the configuration is looked up by (its HostName
+    // may translate it, as with ssh); every other explicit value is set after
+    // parsing, so the inventory wins over the configuration.
     const QByteArray host = m_options.host.toUtf8();
     ssh_options_set(m_session, SSH_OPTIONS_HOST, host.constData());
     if (m_options.useSshConfig) {
-        // Parse first, then set the explicit values: the inventory wins.
-        if (ssh_options_parse_config(m_session, nullptr) != SSH_OK) {
+        const QByteArray configFile = QFile::encodeName(m_options.sshConfigFile);
+        if (ssh_options_parse_config(
+                m_session, configFile.isEmpty() ? nullptr : configFile.constData()) != SSH_OK) {
             const QString message =
                 QStringLiteral("cannot read the SSH configuration "
                                "(~/.ssh/config or /etc/ssh/ssh_config) for %1: %2")
@@ -152,7 +156,6 @@ void SshWorker::start(const SshOptions &options)
         bool process = false;
         ssh_options_set(m_session, SSH_OPTIONS_PROCESS_CONFIG, &process);
     }
-    ssh_options_set(m_session, SSH_OPTIONS_HOST, host.constData());
     if (m_options.port > 0) {
         const unsigned int port = unsigned(m_options.port);
         ssh_options_set(m_session, SSH_OPTIONS_PORT, &port);
@@ -164,6 +167,23 @@ void SshWorker::start(const SshOptions &options)
     if (!m_options.knownHostsFile.isEmpty()) {
         const QByteArray file = QFile::encodeName(m_options.knownHostsFile);
         ssh_options_set(m_session, SSH_OPTIONS_KNOWNHOSTS, file.constData());
+    }
+    // Messages name what is actually used, wherever it came from.
+    unsigned int effectivePort = 0;
+    if (ssh_options_get_port(m_session, &effectivePort) == SSH_OK)
+        m_options.port = int(effectivePort);
+    char *value = nullptr;
+    if (m_options.user.isEmpty() &&
+        ssh_options_get(m_session, SSH_OPTIONS_USER, &value) == SSH_OK) {
+        m_options.user = QString::fromUtf8(value);
+        ssh_string_free_char(value);
+    }
+    value = nullptr;
+    if (ssh_options_get(m_session, SSH_OPTIONS_HOST, &value) == SSH_OK) {
+        m_effectiveHost = QString::fromUtf8(value);
+        ssh_string_free_char(value);
+    } else {
+        m_effectiveHost = m_options.host;
     }
     const long timeoutSeconds = qMax(1, (m_options.connectTimeoutMs + 999) / 1000);
     ssh_options_set(m_session, SSH_OPTIONS_TIMEOUT, &timeoutSeconds);
@@ -449,8 +469,8 @@ void SshWorker::checkHostKey()
     QFile file(knownHostsPath());
     const QByteArray content = file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
     const int port = m_options.port > 0 ? m_options.port : 22;
-    abort(SshKnownHosts::changedKeyMessage(m_options.host, port, knownHostsPath(),
-                                           SshKnownHosts::keysFor(content, m_options.host, port),
+    abort(SshKnownHosts::changedKeyMessage(m_effectiveHost, port, knownHostsPath(),
+                                           SshKnownHosts::keysFor(content, m_effectiveHost, port),
                                            keyType, fingerprint));
 }
 

@@ -158,7 +158,8 @@ private:
     QString knownHostsPath() const;
     QString authFailureMessage() const;
 
-    SshOptions m_options;
+    SshOptions m_options;    // with port and user filled in from the configuration
+    QString m_effectiveHost; // after the configuration's HostName
     Stage m_stage = Stage::Idle;
     ssh_session m_session = nullptr;
     ssh_event m_event = nullptr;

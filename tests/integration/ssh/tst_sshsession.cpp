@@ -9,13 +9,17 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLocalSocket>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include "tests/integration/labaccess.h"
+#include <cerrno>
 #include <memory>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -256,8 +260,9 @@ private Q_SLOTS:
     {
         auto session = connected(optionsFor(firstHost()));
         QVERIFY(session);
-        SshExecJob *job = session->exec(QStringLiteral("sleep 30"), 60000);
-        QTest::qWait(300); // let it start remotely; the cancel must reach a running command
+        SshExecJob *job = session->exec(QStringLiteral("echo started; sleep 30"), 60000);
+        QSignalSpy started(job, &SshExecJob::stdoutData);
+        QVERIFY(started.wait(10000)); // the cancel must reach a running command
         job->cancel();
         QVERIFY(waitFinished(job, 5000));
         QCOMPARE(job->exitCode(), -1);
@@ -287,8 +292,7 @@ private Q_SLOTS:
         QCOMPARE(unknown.first().at(1).toString(), QStringLiteral("ssh-ed25519"));
         QCOMPARE(unknown.first().at(2).toString(), expected);
         QCOMPARE(session.state(), SshSession::State::HostKeyDecision);
-        QTest::qWait(200); // nothing connects while the question is open
-        QVERIFY(ok.isEmpty());
+        QVERIFY(!ok.wait(300)); // nothing connects while the question is open
 
         session.acceptHostKey(true);
         QVERIFY(ok.wait(ConnectWaitMs));
@@ -554,9 +558,10 @@ private Q_SLOTS:
     {
         auto session = connected(optionsFor(firstHost()));
         QVERIFY(session);
-        SshExecJob *running = session->exec(QStringLiteral("sleep 30"), 60000);
+        SshExecJob *running = session->exec(QStringLiteral("echo started; sleep 30"), 60000);
         QSignalSpy disconnected(session.get(), &SshSession::disconnected);
-        QTest::qWait(200);
+        QSignalSpy started(running, &SshExecJob::stdoutData);
+        QVERIFY(started.wait(10000));
         session->disconnectFromHost();
         QVERIFY(waitFinished(running, 5000));
         QVERIFY(!running->error().message.isEmpty());
@@ -576,6 +581,210 @@ private Q_SLOTS:
         SshExecJob *again = session->exec(QStringLiteral("echo back"), 10000);
         QVERIFY(waitFinished(again, 15000));
         QCOMPARE(again->standardOutput(), QByteArray("back\n"));
+    }
+
+    void sshConfigIsHonoured()
+    {
+        // The lab's own ssh config maps the alias to address, port, user, key
+        // and known_hosts; nothing explicit is given here.
+        SshOptions options;
+        options.host = firstHost();
+        options.sshConfigFile = QFileInfo(labKnownHosts()).path() + QStringLiteral("/config");
+        QVERIFY(QFileInfo::exists(options.sshConfigFile));
+        SshSession session(options);
+        QSignalSpy unknown(&session, &SshSession::hostKeyUnknown);
+        QSignalSpy failed(&session, &SshSession::failed);
+        session.connectToHost();
+        SshExecJob *job = session.exec(QStringLiteral("hostname"), 15000);
+        QVERIFY(waitFinished(job, 20000));
+        QVERIFY2(job->error().message.isEmpty(), qPrintable(job->error().message));
+        QCOMPARE(job->standardOutput().trimmed(), firstHost().toUtf8());
+        QVERIFY(unknown.isEmpty());
+        QVERIFY(failed.isEmpty());
+    }
+
+    void explicitValuesWinOverSshConfig()
+    {
+        SshOptions options = optionsFor(firstHost());
+        const QString config = m_tmp.filePath(QStringLiteral("misleading_config"));
+        QVERIFY(writeFile(config, QStringLiteral("Host %1\n  Port 1\n  User nobody\n"
+                                                 "  UserKnownHostsFile /nonexistent/known_hosts\n")
+                                      .arg(options.host)
+                                      .toUtf8()));
+        options.sshConfigFile = config;
+        auto session = connected(options);
+        QVERIFY(session);
+        SshExecJob *job = session->exec(QStringLiteral("id -un"), 10000);
+        QVERIFY(waitFinished(job, 15000));
+        QCOMPARE(job->standardOutput().trimmed(), QByteArray("root"));
+
+        // And the configuration is really read: without explicit values it misleads.
+        options.port = 0;
+        options.connectTimeoutMs = 3000;
+        SshSession misled(options);
+        QSignalSpy failed(&misled, &SshSession::failed);
+        misled.connectToHost();
+        QVERIFY(failed.wait(10000));
+        const QString message = failed.first().first().value<Error>().message;
+        QVERIFY2(message.contains(QStringLiteral(":1")), qPrintable(message));
+    }
+
+    void largeOutputArrivesWhole()
+    {
+        auto session = connected(optionsFor(firstHost()));
+        QVERIFY(session);
+        SshExecJob *job =
+            session->exec(QStringLiteral("head -c 3000000 /dev/zero | base64 -w0"), 30000);
+        QVERIFY(waitFinished(job, 35000));
+        QCOMPARE(job->exitCode(), 0);
+        const QByteArray expected = QByteArray(3000000, '\0').toBase64();
+        QCOMPARE(job->standardOutput().size(), expected.size());
+        QVERIFY(job->standardOutput() == expected);
+    }
+
+    void forwardCarriesDataBothWaysWithHalfClose()
+    {
+        auto session = connected(optionsFor(firstHost()));
+        QVERIFY(session);
+        // A throwaway echo server on the host's private /run: it echoes the
+        // first connection that sends data, half-closes after the client's
+        // EOF, removes its socket and prints the byte count.
+        const QString path = QStringLiteral("/run/pilothouse-echo-%1.sock").arg(::getpid());
+        const QString script = QStringLiteral("import os,socket,sys\n"
+                                              "p=sys.argv[1]\n"
+                                              "s=socket.socket(socket.AF_UNIX)\n"
+                                              "s.bind(p); s.listen(4)\n"
+                                              "print(\"ready\",flush=True)\n"
+                                              "while True:\n"
+                                              "    c,_=s.accept(); n=0\n"
+                                              "    while True:\n"
+                                              "        d=c.recv(65536)\n"
+                                              "        if not d: break\n"
+                                              "        c.sendall(d); n+=len(d)\n"
+                                              "    c.shutdown(socket.SHUT_WR); c.close()\n"
+                                              "    if n: break\n"
+                                              "os.unlink(p)\n"
+                                              "print(n,flush=True)\n");
+        SshExecJob *server =
+            session->exec(QStringLiteral("/usr/bin/python3 -c '%1' %2").arg(script, path), 60000);
+        QSignalSpy serverOut(server, &SshExecJob::stdoutData);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            server->standardOutput().startsWith("ready\n") || server->isFinished(), 10000);
+        QVERIFY2(!server->isFinished(), server->standardError().constData());
+
+        QSignalSpy ready(session.get(), &SshSession::forwardReady);
+        session->forwardUnixSocket(path);
+        QVERIFY(ready.wait(10000));
+        const QByteArray local = QFile::encodeName(ready.first().at(1).toString());
+
+        QByteArray payload(8 * 1024 * 1024, Qt::Uninitialized);
+        QRandomGenerator generator(4242);
+        generator.fillRange(reinterpret_cast<quint32 *>(payload.data()), payload.size() / 4);
+
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        QVERIFY(fd >= 0);
+        sockaddr_un addr = {};
+        addr.sun_family = AF_UNIX;
+        qstrncpy(addr.sun_path, local.constData(), sizeof addr.sun_path);
+        QVERIFY(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
+        // The worker runs on its own thread: this thread may poll and block.
+        qsizetype sent = 0;
+        bool shut = false;
+        bool eof = false;
+        QByteArray received;
+        char buffer[65536];
+        QElapsedTimer clock;
+        clock.start();
+        while (!eof && clock.elapsed() < 30000) {
+            pollfd p{fd, short(POLLIN | (sent < payload.size() ? POLLOUT : 0)), 0};
+            ::poll(&p, 1, 1000);
+            if ((p.revents & POLLOUT) && sent < payload.size()) {
+                const ssize_t n =
+                    ::send(fd, payload.constData() + sent,
+                           size_t(qMin<qsizetype>(65536, payload.size() - sent)), MSG_NOSIGNAL);
+                if (n > 0)
+                    sent += n;
+            }
+            if (sent == payload.size() && !shut) {
+                QCOMPARE(::shutdown(fd, SHUT_WR), 0);
+                shut = true;
+            }
+            if (p.revents & (POLLIN | POLLHUP)) {
+                const ssize_t n = ::read(fd, buffer, sizeof buffer);
+                if (n > 0)
+                    received.append(buffer, n);
+                else if (n == 0)
+                    eof = true;
+            }
+        }
+        ::close(fd);
+        const double seconds = clock.elapsed() / 1000.0;
+        QVERIFY2(eof, qPrintable(QStringLiteral("no EOF after %1 of %2 bytes back")
+                                     .arg(received.size())
+                                     .arg(payload.size())));
+        QCOMPARE(received.size(), payload.size());
+        QVERIFY(received == payload);
+        qInfo("8 MiB echoed through the forward in %.2f s", seconds);
+
+        QVERIFY(waitFinished(server, 10000));
+        QCOMPARE(server->exitCode(), 0);
+        QCOMPARE(server->standardOutput(),
+                 QByteArray("ready\n" + QByteArray::number(payload.size()) + '\n'));
+    }
+
+    void idleSessionDoesNotSpin()
+    {
+        auto session = connected(optionsFor(firstHost()));
+        QVERIFY(session);
+        QSignalSpy ready(session.get(), &SshSession::forwardReady);
+        session->forwardUnixSocket(QStringLiteral("/var/run/docker.sock"));
+        QVERIFY(ready.wait(10000));
+        SshExecJob *job = session->exec(QStringLiteral("true"), 10000);
+        QVERIFY(waitFinished(job, 15000));
+
+        // A measuring window, not a synchronisation: an idle connection must
+        // leave the CPU alone (a notifier left enabled would spin).
+        rusage before = {};
+        ::getrusage(RUSAGE_SELF, &before);
+        QElapsedTimer clock;
+        clock.start();
+        QTest::qWait(2000);
+        rusage after = {};
+        ::getrusage(RUSAGE_SELF, &after);
+        auto ms = [](const rusage &r) {
+            return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000.0 +
+                   (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1000.0;
+        };
+        const double cpu = ms(after) - ms(before);
+        qInfo("idle: %.1f ms CPU in %lld ms", cpu, clock.elapsed());
+        QVERIFY2(cpu < 200, qPrintable(QString::number(cpu)));
+    }
+
+    void stopWhileConnecting()
+    {
+        SshOptions options = optionsFor(firstHost());
+        options.host = QStringLiteral("10.213.0.99");
+        options.connectTimeoutMs = 5000;
+
+        SshSession session(options);
+        QSignalSpy ok(&session, &SshSession::connected);
+        QSignalSpy failed(&session, &SshSession::failed);
+        session.connectToHost();
+        QCOMPARE(session.state(), SshSession::State::Connecting);
+        SshExecJob *job = session.exec(QStringLiteral("true"), 10000);
+        session.disconnectFromHost();
+        QCOMPARE(session.state(), SshSession::State::Disconnected);
+        QVERIFY(waitFinished(job, 2000));
+        QVERIFY(!job->error().message.isEmpty());
+        QVERIFY(ok.isEmpty());
+
+        // Destroying a session in the middle of a connect returns at once.
+        auto doomed = std::make_unique<SshSession>(options);
+        doomed->connectToHost();
+        QElapsedTimer clock;
+        clock.start();
+        doomed.reset();
+        QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
     }
 };
 
