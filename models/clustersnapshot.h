@@ -60,6 +60,7 @@ struct ServiceState
 {
     QString id;
     QString name;     // without the stack prefix
+    QString stack;    // com.docker.stack.namespace; empty outside a stack
     QString mode;     // replicated, global
     int desiredReplicas = 0;
     int runningTasks = 0;

@@ -164,8 +164,8 @@ Result<QList<ServiceState>> readServices(const QJsonDocument &doc)
         const QJsonObject serviceStatus = obj(o, "ServiceStatus");
         ServiceState s;
         s.id = str(o, "ID");
-        s.name = stripStackPrefix(str(spec, "Name"),
-                                  str(obj(spec, "Labels"), "com.docker.stack.namespace"));
+        s.stack = str(obj(spec, "Labels"), "com.docker.stack.namespace");
+        s.name = stripStackPrefix(str(spec, "Name"), s.stack);
         if (mode.contains(QStringLiteral("Replicated"))) {
             s.mode = QStringLiteral("replicated");
             s.desiredReplicas = obj(mode, "Replicated").value(QStringLiteral("Replicas")).toInt();
