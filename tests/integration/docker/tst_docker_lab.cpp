@@ -361,6 +361,43 @@ private Q_SLOTS:
         QVERIFY(stream.isConnected());
         stream.stop();
     }
+
+    void eventsMissedWhileAwayAreReplayedOnce()
+    {
+        // What a reconnect does: resume with since= the last event seen. The
+        // engine must accept our "seconds.nanoseconds" and replay exactly what
+        // we missed; what we had already seen must not come twice.
+        DockerClient client(endpoint(u"swarm-01"_s));
+        const auto task = pg1Task(client);
+        QVERIFY(task);
+        DockerEventStream stream(&client);
+        stream.setFilters({{u"type"_s, {u"container"_s}}, {u"container"_s, {task->containerId}}});
+        QStringList actions;
+        connect(&stream, &DockerEventStream::event, this,
+                [&actions](const DockerEvent &e) { actions.append(e.action); });
+        QSignalSpy connected(&stream, &DockerEventStream::connected);
+        stream.start();
+        QVERIFY(connected.wait(10000));
+
+        ExecOutcome before(client.exec(task->containerId, {u"echo"_s, u"before"_s}));
+        QTRY_VERIFY_WITH_TIMEOUT(actions.contains(u"exec_start: echo before"_s), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(before.done(), 10000);
+        stream.stop();
+        const qint64 lastSeen = stream.lastEventTimeNano();
+        QVERIFY(lastSeen > 0);
+
+        ExecOutcome away(client.exec(task->containerId, {u"echo"_s, u"away"_s}));
+        QTRY_VERIFY_WITH_TIMEOUT(away.done(), 10000);
+        QVERIFY2(away.ok(), qPrintable(away.error()));
+        QVERIFY(!actions.contains(u"exec_start: echo away"_s));
+
+        stream.start();
+        QTRY_VERIFY_WITH_TIMEOUT(actions.contains(u"exec_start: echo away"_s), 10000);
+        QVERIFY(stream.lastEventTimeNano() > lastSeen);
+        QCOMPARE(actions.count(u"exec_start: echo before"_s), 1);
+        QCOMPARE(actions.count(u"exec_start: echo away"_s), 1);
+        stream.stop();
+    }
 };
 
 QTEST_GUILESS_MAIN(TestDockerLab)
