@@ -8,6 +8,31 @@ namespace {
 constexpr int MaxEventsPerRead = 500;
 } // namespace
 
+Result<PgNodeProbeConfig> PgNodeProbeConfig::fromInventory(const Inventory &inventory,
+                                                           const QString &node,
+                                                           const QString &password)
+{
+    const ClusterSettings &s = inventory.settings;
+    const QString host = s.postgresNodes.value(node);
+    if (host.isEmpty())
+        return Internal::pgError(
+            QStringLiteral("%1: no such PostgreSQL node in %2").arg(node, inventory.path));
+    const InventoryHost *h = inventory.host(host);
+    if (!h)
+        return Internal::pgError(
+            QStringLiteral("%1: its host %2 is not in %3").arg(node, host, inventory.path));
+    PgNodeProbeConfig c;
+    c.name = node;
+    c.host = host;
+    c.address = h->address;
+    c.port = s.postgresPort;
+    c.database = s.database;
+    c.repmgrDatabase = s.repmgrDatabase;
+    c.user = s.monitorUser;
+    c.password = password;
+    return c;
+}
+
 PgNodeProbe::PgNodeProbe(const PgNodeProbeConfig &config, QObject *parent)
     : QObject(parent)
     , m_config(config)
@@ -53,6 +78,11 @@ void PgNodeProbe::stop()
 bool PgNodeProbe::isMonitorConnected() const
 {
     return m_monitor->isConnected();
+}
+
+bool PgNodeProbe::isRepmgrConnected() const
+{
+    return m_repmgr->isConnected();
 }
 
 void PgNodeProbe::refresh()

@@ -3,6 +3,7 @@
 
 #include "app/connectors/pg/pgparse.h"
 #include "models/clustersnapshot.h"
+#include "models/inventory.h"
 #include "models/result.h"
 
 #include <QObject>
@@ -27,6 +28,12 @@ struct PgNodeProbeConfig
     int minBackoffMs = 250;
     int maxBackoffMs = 5000;
     int eventBacklog = 50; // repmgr events read on the first refresh
+
+    // The probe of `node` (e.g. "pg-1") as the inventory describes it;
+    // `password` is the monitoring role's (secrets_dir/pg_monitor_password).
+    // Error when the node or its host is unknown.
+    static Result<PgNodeProbeConfig> fromInventory(const Inventory &inventory, const QString &node,
+                                                   const QString &password);
 };
 
 // Watches one PostgreSQL node through two persistent connections as the
@@ -48,6 +55,7 @@ public:
     void start();
     void stop();
     bool isMonitorConnected() const;
+    bool isRepmgrConnected() const;
 
     // Reads the node (one round trip on each connection) and emits
     // refreshed(). While a refresh is running, another call does nothing.

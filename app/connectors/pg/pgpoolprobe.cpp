@@ -6,6 +6,25 @@
 
 namespace Pilothouse {
 
+Result<PgpoolProbeConfig> PgpoolProbeConfig::fromInventory(const Inventory &inventory,
+                                                           const QString &host, const QString &task,
+                                                           const QString &password)
+{
+    const InventoryHost *h = inventory.host(host);
+    if (!h)
+        return Internal::pgError(QStringLiteral("pgpool task %1: its host %2 is not in %3")
+                                     .arg(task, host, inventory.path));
+    PgpoolProbeConfig c;
+    c.task = task;
+    c.host = host;
+    c.address = h->address;
+    c.port = inventory.settings.pgpoolPort;
+    c.database = inventory.settings.database;
+    c.user = inventory.settings.monitorUser;
+    c.password = password;
+    return c;
+}
+
 PgpoolProbe::PgpoolProbe(const PgpoolProbeConfig &config, QObject *parent)
     : QObject(parent)
     , m_config(config)

@@ -2,6 +2,7 @@
 // Lives on the thread that creates it (usually the GUI thread); never blocks it.
 
 #include "models/clustersnapshot.h"
+#include "models/inventory.h"
 #include "models/result.h"
 
 #include <QObject>
@@ -24,6 +25,12 @@ struct PgpoolProbeConfig
     int queryTimeoutMs = 3000;
     int minBackoffMs = 250;
     int maxBackoffMs = 5000;
+
+    // The probe of the pgpool task `task` running on inventory host `host`
+    // (the monitor learns which hosts run one from Swarm). Error when the
+    // host is unknown.
+    static Result<PgpoolProbeConfig> fromInventory(const Inventory &inventory, const QString &host,
+                                                   const QString &task, const QString &password);
 };
 
 // Watches one pgpool-II instance (not the service: each task keeps its own

@@ -145,21 +145,30 @@ void FakePgServer::answer(QTcpSocket *s, const QByteArray &sql)
         fields += '\0';
         out += message('E', fields);
     } else {
-        const int statements = int(sql.count(';')) + 1;
-        for (int st = 0; st < statements; ++st) {
-            QByteArray desc = int16(qint16(columns.size()));
-            for (const QString &c : columns) {
+        QList<ResultSet> sets;
+        if (responder) {
+            sets = responder(QString::fromUtf8(sql));
+        } else {
+            const int statements = int(sql.count(';')) + 1;
+            for (int st = 0; st < statements; ++st)
+                sets.append({columns, rows});
+        }
+        if (sets.isEmpty())
+            out += message('I', {});
+        for (const ResultSet &set : std::as_const(sets)) {
+            QByteArray desc = int16(qint16(set.columns.size()));
+            for (const QString &c : set.columns) {
                 desc += c.toUtf8() + '\0';
                 desc += int32(0) + int16(0) + int32(25) + int16(-1) + int32(-1) + int16(0);
             }
             out += message('T', desc);
-            for (const auto &row : rows) {
+            for (const auto &row : set.rows) {
                 QByteArray data = int16(qint16(row.size()));
                 for (const auto &v : row)
                     data += v ? int32(qint32(v->size())) + *v : int32(-1);
                 out += message('D', data);
             }
-            out += message('C', "SELECT " + QByteArray::number(rows.size()) + '\0');
+            out += message('C', "SELECT " + QByteArray::number(set.rows.size()) + '\0');
         }
     }
     out += message('Z', QByteArray("I"));

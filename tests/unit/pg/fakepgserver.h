@@ -7,6 +7,7 @@
 #include <QStringList>
 #include <QTcpServer>
 
+#include <functional>
 #include <optional>
 
 class QTcpSocket;
@@ -36,8 +37,16 @@ public:
     // The parameters of the last startup packet (user, database, options...).
     QHash<QByteArray, QByteArray> startupParameters() const { return m_startup; }
 
+    struct ResultSet
+    {
+        QStringList columns;
+        QList<QList<std::optional<QByteArray>>> rows;
+    };
+    // Default answer: one set per ';'-separated statement, each `columns`/`rows`.
     QStringList columns{QStringLiteral("a"), QStringLiteral("b")};
     QList<QList<std::optional<QByteArray>>> rows;
+    // When set, answers instead: the sets for a query (none: an empty query reply).
+    std::function<QList<ResultSet>(const QString &sql)> responder;
 
     // What a backend does on pg_terminate_backend(): FATAL 57P01, then close.
     void terminateAll();
