@@ -9,6 +9,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLocalSocket>
+#include <QProcess>
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSignalSpy>
@@ -785,6 +786,83 @@ private Q_SLOTS:
         clock.start();
         doomed.reset();
         QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
+    }
+
+    void agentKeysAreUsed()
+    {
+        // Our own agent, holding the lab key; the session is given no key file.
+        const QString agentSocket = m_tmp.filePath(QStringLiteral("agent.sock"));
+        QProcess agent;
+        agent.start(QStringLiteral("ssh-agent"),
+                    {QStringLiteral("-D"), QStringLiteral("-a"), agentSocket});
+        QVERIFY(agent.waitForStarted(5000));
+        auto stopAgent = qScopeGuard([&agent] {
+            agent.kill();
+            agent.waitForFinished(2000);
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(agentSocket), 5000);
+
+        SshOptions options = optionsFor(firstHost());
+        const QString key = options.identityFiles.value(0);
+        options.identityFiles.clear();
+        options.useSshConfig = false;
+
+        // Without the agent (and with no default keys in ~/.ssh) nothing works...
+        {
+            SshOptions noAgent = options;
+            noAgent.useAgent = false;
+            SshSession session(noAgent);
+            QSignalSpy failed(&session, &SshSession::failed);
+            session.connectToHost();
+            QVERIFY(failed.wait(ConnectWaitMs));
+            QVERIFY(failed.first().first().value<Error>().message.contains(
+                QStringLiteral("authentication failed")));
+        }
+
+        QProcess add;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("SSH_AUTH_SOCK"), agentSocket);
+        add.setProcessEnvironment(env);
+        add.start(QStringLiteral("ssh-add"), {key});
+        QVERIFY(add.waitForFinished(10000));
+        QCOMPARE(add.exitCode(), 0);
+
+        // ...with it, the agent's key is enough.
+        const QByteArray previous = qgetenv("SSH_AUTH_SOCK");
+        qputenv("SSH_AUTH_SOCK", QFile::encodeName(agentSocket));
+        auto restore = qScopeGuard([&previous] {
+            if (previous.isEmpty())
+                qunsetenv("SSH_AUTH_SOCK");
+            else
+                qputenv("SSH_AUTH_SOCK", previous);
+        });
+        auto session = connected(options);
+        QVERIFY(session);
+        SshExecJob *job = session->exec(QStringLiteral("hostname"), 10000);
+        QVERIFY(waitFinished(job, 15000));
+        QCOMPARE(job->standardOutput().trimmed(), firstHost().toUtf8());
+    }
+
+    void reconnectAfterFailure()
+    {
+        SshOptions options = optionsFor(firstHost());
+        options.knownHostsFile = m_tmp.filePath(QStringLiteral("reconnect_known_hosts"));
+        SshSession session(options);
+        QSignalSpy unknown(&session, &SshSession::hostKeyUnknown);
+        QSignalSpy failed(&session, &SshSession::failed);
+        QSignalSpy ok(&session, &SshSession::connected);
+        session.connectToHost();
+        QVERIFY(unknown.wait(ConnectWaitMs));
+        session.rejectHostKey();
+        QVERIFY(failed.wait(ConnectWaitMs));
+
+        session.connectToHost();
+        QVERIFY(unknown.wait(ConnectWaitMs));
+        session.acceptHostKey(false);
+        QVERIFY(ok.wait(ConnectWaitMs));
+        SshExecJob *job = session.exec(QStringLiteral("true"), 10000);
+        QVERIFY(waitFinished(job, 15000));
+        QCOMPARE(job->exitCode(), 0);
     }
 };
 
