@@ -1,6 +1,7 @@
 // The pilothouse executable: the console by default.
 
 #include "app/application.h"
+#include "app/cli/cli.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -10,6 +11,14 @@
 
 int main(int argc, char *argv[])
 {
+    if (Pilothouse::Cli::isCommand(argc, argv)) {
+        // Headless: no display needed, no window created.
+        QCoreApplication app(argc, argv);
+        QCoreApplication::setApplicationName(QStringLiteral("Pilothouse"));
+        QCoreApplication::setApplicationVersion(QStringLiteral(PILOTHOUSE_VERSION));
+        return Pilothouse::Cli::run(QCoreApplication::arguments());
+    }
+
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("Pilothouse"));
     QApplication::setOrganizationName(QStringLiteral("Pilothouse"));

@@ -1,0 +1,178 @@
+#include "app/cli/cli.h"
+
+#include "app/cli/snapshotjson.h"
+#include "app/cli/statustable.h"
+#include "app/inventory/inventoryloader.h"
+#include "app/monitor/clustermonitor.h"
+#include "models/snapshotdiff.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QJsonDocument>
+
+#include <cstdio>
+
+namespace Pilothouse::Cli {
+namespace {
+
+constexpr int ExitHealthy = 0;
+constexpr int ExitFindings = 1;
+constexpr int ExitUnreachable = 2;
+constexpr int ExitUsage = 64;
+
+void print(FILE *stream, const QString &text)
+{
+    const QByteArray bytes = text.toUtf8();
+    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
+    std::fflush(stream);
+}
+
+struct Common
+{
+    Inventory inventory;
+    QString password;
+};
+
+// Parses the options every cluster command takes; prints why on failure.
+std::optional<Common> loadCommon(QCommandLineParser &parser,
+                                 const QCommandLineOption &inventoryOption)
+{
+    if (!parser.isSet(inventoryOption)) {
+        print(stderr, QStringLiteral("pilothouse %1: --inventory FILE is required\n")
+                          .arg(parser.positionalArguments().value(0)));
+        return std::nullopt;
+    }
+    auto loaded = InventoryLoader::loadFile(parser.value(inventoryOption));
+    if (!loaded) {
+        print(stderr, QStringLiteral("pilothouse: %1\n").arg(loaded.error().toString()));
+        return std::nullopt;
+    }
+    const auto password = ClusterMonitor::readMonitorPassword(loaded.value());
+    if (!password) {
+        print(stderr, QStringLiteral("pilothouse: %1\n").arg(password.error().toString()));
+        return std::nullopt;
+    }
+    return Common{std::move(loaded).value(), password.value()};
+}
+
+int exitCodeFor(const ClusterSnapshot &s)
+{
+    const bool anyHost = std::any_of(s.hosts.cbegin(), s.hosts.cend(),
+                                     [](const HostState &h) { return h.reachable; });
+    const bool anyPg = std::any_of(s.postgres.cbegin(), s.postgres.cend(),
+                                   [](const PostgresNodeState &n) { return n.reachable; });
+    if (!anyHost && !anyPg)
+        return ExitUnreachable;
+    const bool serious = std::any_of(s.findings.cbegin(), s.findings.cend(),
+                                     [](const Finding &f) { return f.severity != Severity::Info; });
+    return serious ? ExitFindings : ExitHealthy;
+}
+
+int status(const Common &common, bool json)
+{
+    ClusterMonitor::Options options;
+    options.monitorPassword = common.password;
+    ClusterMonitor monitor(common.inventory, options);
+    int code = ExitUnreachable;
+    QObject::connect(&monitor, &ClusterMonitor::firstRoundFinished, &monitor, [&] {
+        const ClusterSnapshot &s = monitor.snapshot();
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        if (json)
+            print(stdout,
+                  QString::fromUtf8(
+                      QJsonDocument(SnapshotJson::toJson(s, now)).toJson(QJsonDocument::Indented)));
+        else
+            print(stdout, StatusTable::render(s, now));
+        code = exitCodeFor(s);
+        monitor.stop();
+        QCoreApplication::exit(code);
+    });
+    monitor.start();
+    return QCoreApplication::exec();
+}
+
+int watch(const Common &common, int intervalMs)
+{
+    ClusterMonitor::Options options;
+    options.monitorPassword = common.password;
+    options.intervalMs = intervalMs;
+    ClusterMonitor monitor(common.inventory, options);
+    ClusterSnapshot previous;
+    bool first = true;
+    QObject::connect(
+        &monitor, &ClusterMonitor::snapshotChanged, &monitor, [&](const ClusterSnapshot &s) {
+            if (!monitor.firstRoundDone())
+                return; // announce the cluster once it has been seen whole
+            const QString stamp = s.takenAt.toLocalTime().toString(QStringLiteral("HH:mm:ss.zzz"));
+            if (first) {
+                first = false;
+                print(stdout, StatusTable::render(s, s.takenAt));
+                print(stdout, QStringLiteral("%1 watching; one line per change (Ctrl+C to stop)\n")
+                                  .arg(stamp));
+            } else {
+                for (const auto &change : SnapshotDiff::diff(previous, s))
+                    print(stdout, stamp + u' ' + SnapshotDiff::describe(change) + u'\n');
+            }
+            previous = s;
+        });
+    monitor.start();
+    return QCoreApplication::exec();
+}
+
+} // namespace
+
+bool isCommand(int argc, char **argv)
+{
+    if (argc < 2)
+        return false;
+    const QByteArray command(argv[1]);
+    return command == "status" || command == "watch";
+}
+
+int run(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "pilothouse status --inventory FILE [--json]   every layer's view, once; exit 0 healthy, 1 "
+        "findings, 2 unreachable\n"
+        "pilothouse watch --inventory FILE              one line per change until interrupted"));
+    parser.addHelpOption();
+    const QCommandLineOption inventoryOption(
+        {QStringLiteral("i"), QStringLiteral("inventory")},
+        QStringLiteral("The cluster's Ansible YAML inventory."), QStringLiteral("FILE"));
+    const QCommandLineOption jsonOption(QStringLiteral("json"),
+                                        QStringLiteral("Print JSON instead of tables."));
+    const QCommandLineOption intervalOption(
+        QStringLiteral("interval"),
+        QStringLiteral("watch: probe interval in milliseconds (default 1000)."),
+        QStringLiteral("MS"), QStringLiteral("1000"));
+    parser.addOption(inventoryOption);
+    parser.addOption(jsonOption);
+    parser.addOption(intervalOption);
+    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("status or watch"));
+    if (!parser.parse(arguments)) {
+        print(stderr, QStringLiteral("pilothouse: %1\n").arg(parser.errorText()));
+        return ExitUsage;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        print(stdout, parser.helpText());
+        return 0;
+    }
+    const QString command = parser.positionalArguments().value(0);
+    const auto common = loadCommon(parser, inventoryOption);
+    if (!common)
+        return ExitUsage;
+    if (command == u"status")
+        return status(*common, parser.isSet(jsonOption));
+    bool ok = false;
+    const int interval = parser.value(intervalOption).toInt(&ok);
+    if (!ok || interval < 100) {
+        print(stderr,
+              QStringLiteral(
+                  "pilothouse watch: --interval must be a number of milliseconds >= 100\n"));
+        return ExitUsage;
+    }
+    return watch(*common, interval);
+}
+
+} // namespace Pilothouse::Cli

@@ -1,0 +1,505 @@
+#include "app/monitor/clustermonitor.h"
+
+#include "app/connectors/docker/dockerclient.h"
+#include "app/connectors/docker/dockereventstream.h"
+#include "app/connectors/docker/dockerreaders.h"
+#include "app/connectors/docker/dockerreply.h"
+#include "app/connectors/etcd/etcdclusterprobe.h"
+#include "app/connectors/pg/pgnodeprobe.h"
+#include "app/connectors/pg/pgpoolprobe.h"
+#include "app/connectors/ssh/sshoptions.h"
+#include "app/connectors/ssh/sshsession.h"
+#include "models/findings.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+
+namespace Pilothouse {
+namespace {
+const QString DockerSocket = QStringLiteral("/var/run/docker.sock");
+constexpr int SshRetryMs = 3000;
+constexpr int PublishDelayMs = 20; // coalesces answers that arrive together
+} // namespace
+
+struct ClusterMonitor::HostLink
+{
+    InventoryHost host;
+    SshSession *ssh = nullptr;
+    DockerClient *docker = nullptr;
+    HostState state;
+    QElapsedTimer sinceAttempt;
+    bool latencyBusy = false;
+};
+
+ClusterMonitor::ClusterMonitor(Inventory inventory, Options options, QObject *parent)
+    : QObject(parent)
+    , m_inventory(std::move(inventory))
+    , m_options(std::move(options))
+{
+    m_tick.setInterval(m_options.intervalMs);
+    connect(&m_tick, &QTimer::timeout, this, &ClusterMonitor::tick);
+    m_publish.setSingleShot(true);
+    m_publish.setInterval(PublishDelayMs);
+    connect(&m_publish, &QTimer::timeout, this, &ClusterMonitor::publish);
+    m_firstRoundDeadline.setSingleShot(true);
+    connect(&m_firstRoundDeadline, &QTimer::timeout, this, [this] {
+        m_waitingFor.clear();
+        answered({});
+    });
+}
+
+ClusterMonitor::~ClusterMonitor()
+{
+    stop();
+}
+
+Result<QString> ClusterMonitor::readMonitorPassword(const Inventory &inventory)
+{
+    const QString dir = inventory.settings.secretsDir;
+    if (dir.isEmpty())
+        return Error{
+            QStringLiteral(
+                "the inventory names no secrets_dir, so the monitoring role's password is unknown"),
+            inventory.path, 0, 0};
+    QFile file(dir + QStringLiteral("/pg_monitor_password"));
+    if (!file.open(QIODevice::ReadOnly))
+        return Error{QStringLiteral("cannot read the monitoring role's password: %1")
+                         .arg(file.errorString()),
+                     file.fileName(), 0, 0};
+    return QString::fromUtf8(file.readAll()).trimmed();
+}
+
+void ClusterMonitor::start()
+{
+    const ClusterSettings &s = m_inventory.settings;
+    for (const InventoryHost &host : std::as_const(m_inventory.hosts)) {
+        auto *link = new HostLink;
+        link->host = host;
+        link->state.name = host.name;
+        link->state.address = host.address;
+        m_hosts.append(link);
+        m_waitingFor.insert(QStringLiteral("ssh:") + host.name);
+        connectHost(*link);
+    }
+    m_waitingFor.insert(QStringLiteral("swarm"));
+
+    for (auto it = s.postgresNodes.cbegin(); it != s.postgresNodes.cend(); ++it) {
+        const InventoryHost *host = m_inventory.host(it.value());
+        PgNodeProbeConfig config;
+        config.name = it.key();
+        config.host = it.value();
+        config.address = host ? host->address : it.value();
+        config.port = s.postgresPort;
+        config.database = s.database;
+        config.repmgrDatabase = s.repmgrDatabase;
+        config.user = s.monitorUser;
+        config.password = m_options.monitorPassword;
+        auto *probe = new PgNodeProbe(config, this);
+        m_postgres.append(probe);
+        m_waitingFor.insert(QStringLiteral("pg:") + config.name);
+        connect(probe, &PgNodeProbe::refreshed, this, [this](const PostgresNodeState &state) {
+            auto it =
+                std::find_if(m_snapshot.postgres.begin(), m_snapshot.postgres.end(),
+                             [&](const PostgresNodeState &n) { return n.name == state.name; });
+            if (it == m_snapshot.postgres.end())
+                m_snapshot.postgres.append(state);
+            else
+                *it = state;
+            answered(QStringLiteral("pg:") + state.name);
+            schedulePublish();
+        });
+        // A dropped monitoring connection is the earliest sign of a dead node: look again at once.
+        connect(probe, &PgNodeProbe::connectionLost, this, [probe] {
+            if (!probe->isRefreshing())
+                probe->refresh();
+        });
+        startProbe(probe);
+    }
+
+    if (!s.etcdMembers.isEmpty()) {
+        m_etcd = new EtcdClusterProbe(EtcdClusterProbe::membersOf(m_inventory), this);
+        m_etcd->setTimeout(2000);
+        m_waitingFor.insert(QStringLiteral("etcd"));
+        connect(m_etcd, &EtcdClusterProbe::finished, this, &ClusterMonitor::onEtcdRead);
+        m_etcd->refresh();
+    }
+
+    m_firstRoundDeadline.start(m_options.firstRoundTimeoutMs);
+    m_tick.start();
+}
+
+void ClusterMonitor::stop()
+{
+    m_tick.stop();
+    m_publish.stop();
+    m_firstRoundDeadline.stop();
+    delete m_events;
+    m_events = nullptr;
+    for (HostLink *link : std::as_const(m_hosts)) {
+        delete link->docker;
+        delete link->ssh;
+        delete link;
+    }
+    m_hosts.clear();
+    qDeleteAll(m_postgres);
+    m_postgres.clear();
+    qDeleteAll(m_pgpools);
+    m_pgpools.clear();
+    delete m_etcd;
+    m_etcd = nullptr;
+}
+
+// The first refresh waits for the connection, or for its attempt to fail:
+// asked earlier, a probe can only say "still connecting", which is no answer.
+template<typename Probe> void ClusterMonitor::startProbe(Probe *probe)
+{
+    connect(probe, &Probe::connected, probe, [probe] {
+        if (!probe->isRefreshing())
+            probe->refresh();
+    });
+    QTimer::singleShot(probe->config().connectTimeoutMs + 250, probe, [probe] {
+        if (!probe->isRefreshing() && !probe->state().freshness.readAt.isValid())
+            probe->refresh();
+    });
+    probe->start();
+}
+
+void ClusterMonitor::connectHost(HostLink &link)
+{
+    if (!link.ssh) {
+        link.ssh = new SshSession(
+            SshOptions::fromInventory(link.host, m_inventory.settings.knownHosts), this);
+        HostLink *l = &link;
+        connect(link.ssh, &SshSession::connected, this, [this, l] {
+            l->ssh->forwardUnixSocket(DockerSocket);
+            l->latencyBusy = true;
+            l->ssh->measureLatency();
+        });
+        connect(link.ssh, &SshSession::failed, this, [this, l](const Error &error) {
+            l->state.reachable = false;
+            l->state.freshness.stale = true;
+            l->state.freshness.error = error.message;
+            l->latencyBusy = false;
+            answered(QStringLiteral("ssh:") + l->host.name);
+            schedulePublish();
+        });
+        connect(link.ssh, &SshSession::disconnected, this, [this, l](const Error &reason) {
+            l->state.reachable = false;
+            l->state.freshness.stale = true;
+            l->state.freshness.error = reason.message;
+            l->latencyBusy = false;
+            if (m_events && l->docker && m_events->parent() == l->docker) {
+                m_events = nullptr; // deleted with its client below
+            }
+            delete l->docker;
+            l->docker = nullptr;
+            schedulePublish();
+        });
+        connect(link.ssh, &SshSession::hostKeyUnknown, this,
+                [this, l](const QString &host, const QString &type, const QString &fingerprint) {
+                    l->state.reachable = false;
+                    l->state.freshness.stale = true;
+                    l->state.freshness.error =
+                        tr("unknown %1 host key %2: not in %3; accept it to connect")
+                            .arg(type, fingerprint, m_inventory.settings.knownHosts);
+                    l->ssh->rejectHostKey();
+                    answered(QStringLiteral("ssh:") + l->host.name);
+                    schedulePublish();
+                    Q_EMIT hostKeyUnknown(host, type, fingerprint);
+                });
+        connect(link.ssh, &SshSession::latencyMeasured, this, [this, l](double ms) {
+            l->latencyBusy = false;
+            l->state.reachable = true;
+            l->state.sshLatencyMs = ms;
+            l->state.freshness = Freshness{QDateTime::currentDateTimeUtc(), false, {}};
+            answered(QStringLiteral("ssh:") + l->host.name);
+            schedulePublish();
+        });
+        connect(link.ssh, &SshSession::latencyFailed, this, [this, l](const Error &error) {
+            l->latencyBusy = false;
+            l->state.freshness.stale = true;
+            l->state.freshness.error = error.message;
+            answered(QStringLiteral("ssh:") + l->host.name);
+            schedulePublish();
+        });
+        connect(link.ssh, &SshSession::forwardReady, this,
+                [this, l](const QString &, const QString &local) {
+                    delete l->docker;
+                    DockerEndpoint endpoint;
+                    endpoint.socketPath = local;
+                    endpoint.name = l->host.name;
+                    endpoint.requestTimeoutMs = 5000;
+                    l->docker = new DockerClient(endpoint, this);
+                    if (!m_events) {
+                        // One event stream for the whole Swarm: managers see every node's events
+                        // for services and nodes.
+                        m_events = new DockerEventStream(l->docker, l->docker);
+                        m_events->setFilters(
+                            {{QStringLiteral("type"),
+                              {QStringLiteral("container"), QStringLiteral("service"),
+                               QStringLiteral("node")}}});
+                        connect(m_events, &DockerEventStream::event, this,
+                                &ClusterMonitor::onDockerEvent);
+                        m_events->start();
+                    }
+                    refreshSwarm();
+                });
+    }
+    link.sinceAttempt.start();
+    link.ssh->connectToHost();
+}
+
+void ClusterMonitor::tick()
+{
+    for (HostLink *link : std::as_const(m_hosts)) {
+        switch (link->ssh->state()) {
+        case SshSession::State::Connected:
+            if (!link->latencyBusy) {
+                link->latencyBusy = true;
+                link->ssh->measureLatency();
+            }
+            break;
+        case SshSession::State::Disconnected:
+            if (!link->sinceAttempt.isValid() || link->sinceAttempt.elapsed() >= SshRetryMs)
+                connectHost(*link);
+            break;
+        case SshSession::State::Connecting:
+        case SshSession::State::HostKeyDecision:
+            break;
+        }
+    }
+    refreshSwarm();
+    for (PgNodeProbe *probe : std::as_const(m_postgres)) {
+        if (!probe->isRefreshing())
+            probe->refresh();
+    }
+    for (PgpoolProbe *probe : std::as_const(m_pgpools)) {
+        if (!probe->isRefreshing())
+            probe->refresh();
+    }
+    if (m_etcd && !m_etcd->isRunning())
+        m_etcd->refresh();
+}
+
+DockerClient *ClusterMonitor::swarmClient() const
+{
+    // The Swarm leader's engine first: it answers for the whole Swarm without a hop.
+    DockerClient *any = nullptr;
+    for (HostLink *link : m_hosts) {
+        if (!link->docker || !link->state.reachable)
+            continue;
+        const bool leader = std::any_of(
+            m_snapshot.swarmNodes.cbegin(), m_snapshot.swarmNodes.cend(),
+            [&](const SwarmNodeState &n) { return n.leader && n.hostname == link->host.name; });
+        if (leader)
+            return link->docker;
+        if (!any)
+            any = link->docker;
+    }
+    return any;
+}
+
+void ClusterMonitor::refreshSwarm()
+{
+    if (m_swarmBusy) {
+        m_swarmAgain = true;
+        return;
+    }
+    DockerClient *client = swarmClient();
+    if (!client)
+        return;
+    m_swarmBusy = true;
+    m_swarmAgain = false;
+    const QString stack = m_inventory.settings.stack;
+    const auto fail = [this](const QString &what, const Error &error) {
+        m_swarmBusy = false;
+        qWarning("swarm: %s: %s", qPrintable(what), qPrintable(error.message));
+        answered(QStringLiteral("swarm"));
+    };
+    DockerReply *nodesReply = client->nodes();
+    connect(nodesReply, &DockerReply::finished, this, [=, this] {
+        nodesReply->deleteLater();
+        const auto doc = nodesReply->json();
+        if (!doc)
+            return fail(QStringLiteral("nodes"), doc.error());
+        const auto nodes = DockerReaders::readNodes(doc.value());
+        if (!nodes)
+            return fail(QStringLiteral("nodes"), nodes.error());
+        DockerReply *servicesReply = client->services();
+        connect(servicesReply, &DockerReply::finished, this, [=, this] {
+            servicesReply->deleteLater();
+            const auto sdoc = servicesReply->json();
+            if (!sdoc)
+                return fail(QStringLiteral("services"), sdoc.error());
+            auto services = DockerReaders::readServices(sdoc.value());
+            if (!services)
+                return fail(QStringLiteral("services"), services.error());
+            QList<ServiceState> ours;
+            for (const ServiceState &sv : services.value()) {
+                if (sv.stack == stack)
+                    ours.append(sv);
+            }
+            DockerReply *tasksReply =
+                client->tasks({{QStringLiteral("desired-state"), {QStringLiteral("running")}}});
+            connect(tasksReply, &DockerReply::finished, this, [=, this] {
+                tasksReply->deleteLater();
+                const auto tdoc = tasksReply->json();
+                if (!tdoc)
+                    return fail(QStringLiteral("tasks"), tdoc.error());
+                const auto tasks = DockerReaders::readTasks(tdoc.value(), ours, nodes.value());
+                if (!tasks)
+                    return fail(QStringLiteral("tasks"), tasks.error());
+                onSwarmRead(nodes.value(), ours, tasks.value());
+            });
+        });
+    });
+}
+
+void ClusterMonitor::onSwarmRead(QList<SwarmNodeState> nodes, QList<ServiceState> services,
+                                 QList<TaskState> tasks)
+{
+    m_swarmBusy = false;
+    // Tasks of other stacks were read too; keep ours.
+    QSet<QString> ourServices;
+    for (const ServiceState &sv : services)
+        ourServices.insert(sv.name);
+    tasks.removeIf([&](const TaskState &t) { return !ourServices.contains(t.service); });
+    m_snapshot.swarmNodes = std::move(nodes);
+    m_snapshot.services = std::move(services);
+    m_snapshot.tasks = std::move(tasks);
+    syncPgpoolProbes();
+    answered(QStringLiteral("swarm"));
+    schedulePublish();
+    if (m_swarmAgain)
+        refreshSwarm();
+}
+
+void ClusterMonitor::onDockerEvent(const DockerEvent &event)
+{
+    refreshSwarm();
+    if (event.type != u"container")
+        return;
+    // A PostgreSQL container that died or started: ask that node now, not at the next tick.
+    const QString service = event.attributes.value(QStringLiteral("com.docker.swarm.service.name"));
+    for (PgNodeProbe *probe : std::as_const(m_postgres)) {
+        if (service.endsWith(u'_' + probe->config().name) && !probe->isRefreshing())
+            probe->refresh();
+    }
+}
+
+void ClusterMonitor::syncPgpoolProbes()
+{
+    const ClusterSettings &s = m_inventory.settings;
+    QSet<QString> live;
+    for (const TaskState &t : std::as_const(m_snapshot.tasks)) {
+        if (t.service != s.pgpoolService || t.desiredState != u"running")
+            continue;
+        live.insert(t.id);
+        if (m_pgpools.contains(t.id))
+            continue;
+        const InventoryHost *host = m_inventory.host(t.hostname);
+        PgpoolProbeConfig config;
+        config.task = QStringLiteral("%1.%2").arg(t.service).arg(t.slot);
+        config.host = t.hostname;
+        config.address = host ? host->address : t.hostname;
+        config.port = s.pgpoolPort;
+        config.database = s.database;
+        config.user = s.monitorUser;
+        config.password = m_options.monitorPassword;
+        auto *probe = new PgpoolProbe(config, this);
+        m_pgpools.insert(t.id, probe);
+        const QString key = QStringLiteral("pgpool:") + t.id;
+        if (!m_firstRoundDone)
+            m_waitingFor.insert(key);
+        connect(probe, &PgpoolProbe::refreshed, this, [this, key](const PgpoolInstanceState &) {
+            answered(key);
+            schedulePublish();
+        });
+        connect(probe, &PgpoolProbe::connectionLost, this, [probe] {
+            if (!probe->isRefreshing())
+                probe->refresh();
+        });
+        startProbe(probe);
+    }
+    for (auto it = m_pgpools.begin(); it != m_pgpools.end();) {
+        if (live.contains(it.key())) {
+            ++it;
+            continue;
+        }
+        m_waitingFor.remove(QStringLiteral("pgpool:") + it.key());
+        delete it.value();
+        it = m_pgpools.erase(it);
+    }
+}
+
+void ClusterMonitor::onEtcdRead(const EtcdReading &reading)
+{
+    // A member that stopped answering keeps its last-known raft position, marked stale.
+    QList<EtcdMemberState> members = reading.state.members;
+    for (EtcdMemberState &m : members) {
+        if (!m.freshness.stale)
+            continue;
+        for (const EtcdMemberState &old : std::as_const(m_snapshot.etcd.members)) {
+            if (old.name == m.name && m.raftTerm == 0) {
+                m.memberId = old.memberId;
+                m.raftTerm = old.raftTerm;
+                m.raftIndex = old.raftIndex;
+                m.version = old.version;
+                m.freshness.readAt = old.freshness.readAt;
+            }
+        }
+    }
+    m_snapshot.etcd = reading.state;
+    m_snapshot.etcd.members = members;
+    m_etcdFindings = reading.findings;
+    answered(QStringLiteral("etcd"));
+    schedulePublish();
+}
+
+void ClusterMonitor::answered(const QString &component)
+{
+    m_waitingFor.remove(component);
+    if (m_firstRoundDone || !m_waitingFor.isEmpty())
+        return;
+    m_firstRoundDone = true;
+    m_firstRoundDeadline.stop();
+    publish();
+    Q_EMIT firstRoundFinished();
+}
+
+void ClusterMonitor::schedulePublish()
+{
+    if (!m_publish.isActive())
+        m_publish.start();
+}
+
+void ClusterMonitor::publish()
+{
+    m_publish.stop();
+    ClusterSnapshot next = m_snapshot;
+    next.takenAt = QDateTime::currentDateTimeUtc();
+    next.hosts.clear();
+    for (const HostLink *link : std::as_const(m_hosts))
+        next.hosts.append(link->state);
+    next.pgpools.clear();
+    for (const PgpoolProbe *probe : std::as_const(m_pgpools))
+        next.pgpools.append(probe->state());
+    std::sort(
+        next.pgpools.begin(), next.pgpools.end(),
+        [](const PgpoolInstanceState &a, const PgpoolInstanceState &b) { return a.task < b.task; });
+    std::sort(
+        next.postgres.begin(), next.postgres.end(),
+        [](const PostgresNodeState &a, const PostgresNodeState &b) { return a.name < b.name; });
+    next.findings = Findings::compute(next, next.takenAt);
+    // etcd's own reader also names what only it can see (cluster ids, alarms).
+    for (const Finding &f : std::as_const(m_etcdFindings)) {
+        const bool known = std::any_of(next.findings.cbegin(), next.findings.cend(),
+                                       [&](const Finding &g) { return g.code == f.code; });
+        if (!known)
+            next.findings.append(f);
+    }
+    m_snapshot = next;
+    Q_EMIT snapshotChanged(m_snapshot);
+}
+
+} // namespace Pilothouse

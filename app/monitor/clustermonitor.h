@@ -1,0 +1,103 @@
+#pragma once
+// Lives on the thread that creates it (the GUI thread or the CLI's main
+// thread). Every probe it owns is asynchronous; nothing here blocks.
+
+#include "models/clustersnapshot.h"
+#include "models/inventory.h"
+#include "models/result.h"
+
+#include <QHash>
+#include <QObject>
+#include <QSet>
+#include <QTimer>
+
+namespace Pilothouse {
+
+class DockerClient;
+class DockerEventStream;
+class EtcdClusterProbe;
+class PgNodeProbe;
+class PgpoolProbe;
+class SshSession;
+struct DockerEvent;
+struct EtcdReading;
+
+// Asks every layer of one cluster directly, at 1 Hz and on early triggers
+// (Docker events, a lost PostgreSQL connection), and publishes one immutable
+// ClusterSnapshot per change with the findings computed from it.
+//
+// Per host: an SSH session that measures latency and forwards the host's
+// /var/run/docker.sock. Swarm state comes from the first manager that
+// answers. Per PostgreSQL node and per running pgpool task: one monitoring
+// connection. Per etcd member: its v3 gateway.
+class ClusterMonitor final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ClusterMonitor)
+
+public:
+    struct Options
+    {
+        int intervalMs = 1000;
+        // `status` waits this long for every layer's first answer.
+        int firstRoundTimeoutMs = 10000;
+        QString monitorPassword; // of the inventory's monitor_user
+    };
+
+    ClusterMonitor(Inventory inventory, Options options, QObject *parent = nullptr);
+    ~ClusterMonitor() override;
+
+    // The monitoring role's password from the inventory's secrets_dir.
+    static Result<QString> readMonitorPassword(const Inventory &inventory);
+
+    void start();
+    void stop();
+    const ClusterSnapshot &snapshot() const { return m_snapshot; }
+    const Inventory &inventory() const { return m_inventory; }
+    bool firstRoundDone() const { return m_firstRoundDone; }
+
+Q_SIGNALS:
+    void snapshotChanged(const Pilothouse::ClusterSnapshot &snapshot);
+    // Every layer answered (or failed) once, or the first-round timeout passed.
+    void firstRoundFinished();
+    // A host presented a key known_hosts does not list; nothing was sent to it.
+    void hostKeyUnknown(const QString &host, const QString &keyType, const QString &fingerprint);
+
+private:
+    struct HostLink;
+
+    void tick();
+    void connectHost(HostLink &link);
+    template<typename Probe> void startProbe(Probe *probe);
+    void refreshSwarm();
+    void onSwarmRead(QList<SwarmNodeState> nodes, QList<ServiceState> services,
+                     QList<TaskState> tasks);
+    void onDockerEvent(const DockerEvent &event);
+    void syncPgpoolProbes();
+    void onEtcdRead(const EtcdReading &reading);
+    void answered(const QString &component);
+    void schedulePublish();
+    void publish();
+    DockerClient *swarmClient() const;
+
+    Inventory m_inventory;
+    Options m_options;
+    QTimer m_tick;
+    QTimer m_publish;
+    QTimer m_firstRoundDeadline;
+    ClusterSnapshot m_snapshot;
+
+    QList<HostLink *> m_hosts;
+    QList<PgNodeProbe *> m_postgres;
+    QHash<QString, PgpoolProbe *> m_pgpools; // by task id
+    EtcdClusterProbe *m_etcd = nullptr;
+    DockerEventStream *m_events = nullptr;
+    bool m_swarmBusy = false;
+    bool m_swarmAgain = false;
+
+    QSet<QString> m_waitingFor; // components that have not answered once yet
+    bool m_firstRoundDone = false;
+    QList<Finding> m_etcdFindings;
+};
+
+} // namespace Pilothouse
