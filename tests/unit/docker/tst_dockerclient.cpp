@@ -350,6 +350,32 @@ private Q_SLOTS:
         QTest::qWait(50);    // queued work of the dead client must not fire
     }
 
+    void destroyingTheClientWithItsStreamAndExecIsSafe()
+    {
+        // The monitor parents its event stream to the client and deletes the
+        // client when a host's SSH forward goes away, jobs still running.
+        FakeEngine engine;
+        engine.handler = [](QLocalSocket *s, const FakeRequest &r) {
+            if (r.target == "/_ping")
+                s->write(FakeEngine::response(200, "OK"));
+            else if (r.path() == "/v1.41/events")
+                s->write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+            // exec create: never answered
+        };
+        auto *client = new DockerClient(engine.path);
+        auto *stream = new DockerEventStream(client, client);
+        QPointer<DockerEventStream> watchStream = stream;
+        QSignalSpy connected(stream, &DockerEventStream::connected);
+        stream->start();
+        QVERIFY(connected.wait(5000));
+        QPointer<DockerExec> job = client->exec(u"c"_s, {u"true"_s});
+        QTRY_COMPARE(engine.requests.size(), 3);
+        delete client;
+        QVERIFY(watchStream.isNull());
+        QVERIFY(job.isNull());
+        QTest::qWait(50); // nothing queued by the dead objects may fire
+    }
+
     void tasksFilterIsEncodedJson()
     {
         FakeEngine engine;

@@ -170,6 +170,7 @@ private Q_SLOTS:
         QCOMPARE(haproxy.runningTasks, 3);
         const ServiceState &pg1 = s.at(5);
         QCOMPARE(pg1.id, QStringLiteral("hmpbepx3fqnij3mot3c6f7c15"));
+        QCOMPARE(pg1.stack, u"pilothouse"_s);
         QCOMPARE(pg1.versionIndex, quint64(69));
         QCOMPARE(pg1.desiredReplicas, 1);
         QCOMPARE(pg1.image, QStringLiteral("pilothouse/postgres-repmgr:lab-bb81a93bd2645421"));
@@ -185,6 +186,7 @@ private Q_SLOTS:
         const ServiceState &s = r.value().at(0);
         // Not deployed by a stack: no namespace label, nothing stripped.
         QCOMPARE(s.name, QStringLiteral("pilothouse-docker-fixture"));
+        QCOMPARE(s.stack, QString());
         QCOMPARE(s.updateState, QStringLiteral("completed"));
         QCOMPARE(s.versionIndex, quint64(127));
         QVERIFY(s.image.startsWith(QStringLiteral("pilothouse/base:")));
