@@ -108,7 +108,7 @@ void PgNodeProbe::refresh()
     }
 
     const bool withRepmgr = m_repmgr->isConnected();
-    m_pending = withRepmgr ? 3 : 1;
+    m_pending = withRepmgr ? 2 : 1;
     m_monitor->connection()->query(
         PgParse::nodeStatusSql(), m_config.queryTimeoutMs, this,
         [this](const Result<PgReply> &reply) {
@@ -128,32 +128,21 @@ void PgNodeProbe::refresh()
         });
     if (!withRepmgr)
         return;
-    m_repmgr->connection()->query(PgParse::repmgrNodesSql(), m_config.queryTimeoutMs, this,
-                                  [this](const Result<PgReply> &reply) {
-                                      if (reply && !reply.value().isEmpty()) {
-                                          auto nodes =
-                                              PgParse::parseRepmgrNodes(reply.value().first());
-                                          if (nodes)
-                                              m_repmgrNodes = nodes.value();
-                                      }
-                                      finishStep();
-                                  });
-    const auto onEvents = [this](const Result<PgReply> &reply) {
-        if (reply && !reply.value().isEmpty()) {
-            auto events = m_cursor.take(reply.value().first());
-            if (events)
-                m_newEvents = events.value();
-        }
-        finishStep();
-    };
-    if (m_cursor.isEmpty()) {
-        m_repmgr->connection()->query(PgParse::repmgrRecentEventsSql(m_config.eventBacklog),
-                                      m_config.queryTimeoutMs, this, onEvents);
-    } else {
-        m_repmgr->connection()->query(PgParse::repmgrEventsSinceSql(MaxEventsPerRead),
-                                      {m_cursor.timestamp()}, m_config.queryTimeoutMs, this,
-                                      onEvents);
-    }
+    m_repmgr->connection()->query(
+        PgParse::repmgrStatusSql(m_cursor, m_config.eventBacklog, MaxEventsPerRead),
+        m_config.queryTimeoutMs, this, [this](const Result<PgReply> &reply) {
+            // Without repmgr's view the node's own state still stands: keep
+            // the last known repmgr.nodes, and read the events again next time.
+            if (reply && reply.value().size() == 2) {
+                auto nodes = PgParse::parseRepmgrNodes(reply.value().at(0));
+                if (nodes)
+                    m_repmgrNodes = nodes.value();
+                auto events = m_cursor.take(reply.value().at(1));
+                if (events)
+                    m_newEvents = events.value();
+            }
+            finishStep();
+        });
 }
 
 void PgNodeProbe::finishStep()

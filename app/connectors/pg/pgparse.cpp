@@ -161,12 +161,26 @@ QString repmgrRecentEventsSql(int limit)
                .arg(limit);
 }
 
-QString repmgrEventsSinceSql(int limit)
+QString repmgrEventsSinceSql(const QString &cursor, int limit)
 {
+    // The cursor is only ever our own to_char() output; anything else is
+    // refused rather than spliced into SQL.
+    static const QRegularExpression form(
+        QStringLiteral("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}Z$"));
+    if (!form.match(cursor).hasMatch())
+        return {};
     return QStringLiteral("select ") + eventColumns +
-           QStringLiteral(" from repmgr.events where event_timestamp >= $1::timestamptz"
-                          " order by event_timestamp, node_id, event limit %1")
+           QStringLiteral(" from repmgr.events where event_timestamp >= '%1'::timestamptz"
+                          " order by event_timestamp, node_id, event limit %2")
+               .arg(cursor)
                .arg(limit);
+}
+
+QString repmgrStatusSql(const RepmgrEventCursor &cursor, int backlog, int limit)
+{
+    const QString since =
+        cursor.isEmpty() ? QString() : repmgrEventsSinceSql(cursor.timestamp(), limit);
+    return repmgrNodesSql() + u';' + (since.isEmpty() ? repmgrRecentEventsSql(backlog) : since);
 }
 
 Result<PostgresNodeState> parseNodeStatus(const PgReply &reply, PostgresNodeState state)

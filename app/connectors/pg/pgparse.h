@@ -20,8 +20,9 @@ QString walReceiverSql();
 QString repmgrNodesSql();
 // The latest `limit` rows of repmgr.events, oldest first.
 QString repmgrRecentEventsSql(int limit);
-// Rows of repmgr.events at or after $1 (a cursor from RepmgrEventCursor), oldest first.
-QString repmgrEventsSinceSql(int limit);
+// Rows of repmgr.events at or after `cursor` (RepmgrEventCursor::timestamp()),
+// oldest first. Empty when the cursor is not of the form that class produces.
+QString repmgrEventsSinceSql(const QString &cursor, int limit);
 
 // Fills everything nodeStatusSql() reads into `state` (role, timeline, LSNs,
 // lag, upstream, replicas, counters, version); leaves name, host, repmgr and
@@ -37,7 +38,7 @@ class RepmgrEventCursor final
 {
 public:
     bool isEmpty() const { return m_timestamp.isEmpty(); }
-    // The $1 of repmgrEventsSinceSql().
+    // Where the next read starts (see repmgrEventsSinceSql()).
     QString timestamp() const { return m_timestamp; }
     // Parses rows of repmgrRecentEventsSql()/repmgrEventsSinceSql() and
     // returns those not seen before; advances the cursor.
@@ -47,6 +48,10 @@ private:
     QString m_timestamp;           // the newest event_ts read so far (UTC, microseconds)
     QStringList m_seenAtTimestamp; // keys of the events read at exactly m_timestamp
 };
+
+// repmgr.nodes and the events after `cursor` (the latest `backlog` ones
+// when it is empty), in one round trip: two result sets.
+QString repmgrStatusSql(const RepmgrEventCursor &cursor, int backlog, int limit);
 
 // SHOW POOL_NODES of one pgpool instance.
 Result<QList<PgpoolBackend>> parsePoolNodes(const PgRows &rows);

@@ -55,6 +55,25 @@ private Q_SLOTS:
         QCOMPARE(PgParse::nodeStatusSql().count(u';'), 2);
     }
 
+    void repmgrQueriesInOneRoundTrip()
+    {
+        PgParse::RepmgrEventCursor cursor;
+        QCOMPARE(PgParse::repmgrStatusSql(cursor, 50, 500),
+                 PgParse::repmgrNodesSql() + u';' + PgParse::repmgrRecentEventsSql(50));
+        QVERIFY(cursor.take(loadCsv(QStringLiteral("lab-idle/pg-1-repmgr-events.csv"))));
+        const QString sql = PgParse::repmgrStatusSql(cursor, 50, 500);
+        QVERIFY2(sql.startsWith(PgParse::repmgrNodesSql() + u';') &&
+                     sql.contains(QStringLiteral("event_timestamp >= '") + cursor.timestamp() +
+                                  QStringLiteral("'::timestamptz")) &&
+                     sql.endsWith(QStringLiteral(" limit 500")),
+                 qPrintable(sql));
+        // Only the form our own to_char() produces is ever spliced into SQL.
+        QVERIFY(PgParse::repmgrEventsSinceSql(QStringLiteral("2026-11-26T06:48:32.709870Z"), 5)
+                    .contains(QStringLiteral("'2026-11-26T06:48:32.709870Z'")));
+        QVERIFY(PgParse::repmgrEventsSinceSql(QStringLiteral("2026-11-26T06:48:32Z'; drop"), 5)
+                    .isEmpty());
+    }
+
     void csvLoaderKeepsNullApartFromEmpty()
     {
         const PgRows nodes = loadCsv(QStringLiteral("lab-after-failover/pg-2-repmgr-nodes.csv"));

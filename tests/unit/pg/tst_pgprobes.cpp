@@ -151,10 +151,9 @@ private Q_SLOTS:
                 return {fromCsv(QStringLiteral("lab-after-failover/pg-1-node-summary.csv")),
                         fromCsv(QStringLiteral("lab-after-failover/pg-1-replication.csv")),
                         fromCsv(QStringLiteral("lab-after-failover/pg-1-wal-receiver.csv"))};
-            if (sql == PgParse::repmgrNodesSql())
-                return {fromCsv(QStringLiteral("lab-after-failover/pg-1-repmgr-nodes.csv"))};
-            if (sql == PgParse::repmgrRecentEventsSql(50))
-                return {fromCsv(QStringLiteral("lab-after-failover/pg-1-repmgr-events.csv"))};
+            if (sql == PgParse::repmgrStatusSql({}, 50, 500))
+                return {fromCsv(QStringLiteral("lab-after-failover/pg-1-repmgr-nodes.csv")),
+                        fromCsv(QStringLiteral("lab-after-failover/pg-1-repmgr-events.csv"))};
             return {};
         };
         PgNodeProbeConfig c;
