@@ -23,6 +23,9 @@ struct SshOptions
     QString sshConfigFile;        // read this file instead of those two (when useSshConfig)
     bool useAgent = true;         // try ssh-agent and the default identities first
     int connectTimeoutMs = 10000; // TCP + key exchange + authentication, each attempt
+    // Wrap commands so that a timeout or cancel also stops them on the host
+    // (see SshCommand::stoppable; needs a POSIX login shell).
+    bool stopCommandsOnCancel = true;
 
     // "swarm-01 (root@10.213.0.11:15122)", for messages.
     QString describe() const;

@@ -1,3 +1,4 @@
+#include "app/connectors/ssh/sshcommand.h"
 #include "app/connectors/ssh/sshknownhosts.h"
 #include "app/connectors/ssh/sshlocalserver_p.h"
 #include "app/connectors/ssh/sshworker_p.h"
@@ -228,6 +229,7 @@ void SshWorker::startExec(quint64 id, const QByteArray &command, int timeoutMs)
     exec->worker = this;
     exec->id = id;
     exec->command = command;
+    exec->wire = m_options.stopCommandsOnCancel ? SshCommand::stoppable(command) : command;
     exec->timeoutMs = timeoutMs;
     exec->deadline.setRemainingTime(timeoutMs);
     m_execs.emplace(id, std::move(exec));
@@ -663,7 +665,7 @@ bool SshWorker::stepExec(Exec &e)
         [[fallthrough]];
     }
     case Exec::Step::Requesting: {
-        const int rc = ssh_channel_request_exec(e.channel, e.command.constData());
+        const int rc = ssh_channel_request_exec(e.channel, e.wire.constData());
         if (rc == SSH_AGAIN)
             return false;
         if (rc != SSH_OK) {
@@ -696,7 +698,9 @@ bool SshWorker::stepExec(Exec &e)
 void SshWorker::finishExec(Exec &e, int exitCode, const QString &error)
 {
     if (e.channel) {
-        // A timed-out or cancelled command should not outlive its channel.
+        // A timed-out or cancelled command should not outlive its channel:
+        // TERM works for non-root users; for root, closing the channel
+        // triggers the watcher of SshCommand::stoppable.
         if (!e.remoteClosed && e.step == Exec::Step::Running)
             ssh_channel_request_send_signal(e.channel, "TERM");
         freeChannel(e.channel, &e.callbacks,

@@ -68,7 +68,8 @@ private:
         enum class Step { Waiting, Opening, Requesting, Running };
         SshWorker *worker = nullptr;
         quint64 id = 0;
-        QByteArray command;
+        QByteArray command; // as the caller gave it, for messages
+        QByteArray wire;    // what the remote shell runs
         int timeoutMs = 0;
         QDeadlineTimer deadline;
         Step step = Step::Waiting;

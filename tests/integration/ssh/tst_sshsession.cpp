@@ -70,6 +70,14 @@ bool waitFinished(SshExecJob *job, int timeoutMs)
     return spy.wait(timeoutMs) || job->isFinished();
 }
 
+// Whether a process with exactly this command line runs on the session's host.
+bool remoteProcessRuns(SshSession *session, const QString &commandLine)
+{
+    SshExecJob *job = session->exec(QStringLiteral("pgrep -fx '%1'").arg(commandLine), 10000);
+    waitFinished(job, 15000);
+    return job->exitCode() == 0;
+}
+
 // A raw HTTP/1.0 request through a local socket; returns the whole response.
 QByteArray httpOverLocalSocket(const QString &path, const QByteArray &target)
 {
@@ -241,15 +249,17 @@ private Q_SLOTS:
         QVERIFY(session);
         QElapsedTimer clock;
         clock.start();
-        SshExecJob *job = session->exec(QStringLiteral("sleep 30"), 1000);
+        const QString sleeper = QStringLiteral("sleep 29.%1").arg(::getpid());
+        SshExecJob *job = session->exec(sleeper, 1000);
         QVERIFY(waitFinished(job, 5000));
         const qint64 took = clock.elapsed();
         QVERIFY2(took >= 900 && took < 3000, qPrintable(QString::number(took)));
         QCOMPARE(job->exitCode(), -1);
         QVERIFY2(job->error().message.contains(QStringLiteral("timed out after 1.0 s")),
                  qPrintable(job->error().message));
-        QVERIFY2(job->error().message.contains(QStringLiteral("sleep 30")),
-                 qPrintable(job->error().message));
+        QVERIFY2(job->error().message.contains(sleeper), qPrintable(job->error().message));
+        // Stopped on the host too, not just abandoned.
+        QTRY_VERIFY_WITH_TIMEOUT(!remoteProcessRuns(session.get(), sleeper), 5000);
 
         SshExecJob *next = session->exec(QStringLiteral("echo still-here"), 10000);
         QVERIFY(waitFinished(next, 15000));
@@ -261,11 +271,14 @@ private Q_SLOTS:
     {
         auto session = connected(optionsFor(firstHost()));
         QVERIFY(session);
-        SshExecJob *job = session->exec(QStringLiteral("echo started; sleep 30"), 60000);
+        const QString sleeper = QStringLiteral("sleep 28.%1").arg(::getpid());
+        SshExecJob *job = session->exec(QStringLiteral("echo started; ") + sleeper, 60000);
         QSignalSpy started(job, &SshExecJob::stdoutData);
         QVERIFY(started.wait(10000)); // the cancel must reach a running command
+        QVERIFY(remoteProcessRuns(session.get(), sleeper));
         job->cancel();
         QVERIFY(waitFinished(job, 5000));
+        QTRY_VERIFY_WITH_TIMEOUT(!remoteProcessRuns(session.get(), sleeper), 5000);
         QCOMPARE(job->exitCode(), -1);
         QVERIFY2(job->error().message.contains(QStringLiteral("cancelled")),
                  qPrintable(job->error().message));
