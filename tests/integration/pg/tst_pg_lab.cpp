@@ -84,9 +84,12 @@ private:
         out.clear();
         for (PgNodeProbe *p : probes) {
             QSignalSpy refreshed(p, &PgNodeProbe::refreshed);
+            QElapsedTimer t;
+            t.start();
             p->refresh();
             if (!refreshed.wait(10000))
                 return false;
+            qInfo("%s refreshed in %lld ms", qPrintable(p->config().name), t.elapsed());
             out.append(refreshed.at(0).at(0).value<PostgresNodeState>());
         }
         return true;
@@ -132,8 +135,11 @@ private Q_SLOTS:
             probes.append(owned.back().get());
             probes.back()->start();
         }
+        QElapsedTimer connecting;
+        connecting.start();
         for (PgNodeProbe *p : probes)
-            QTRY_VERIFY_WITH_TIMEOUT(p->isMonitorConnected(), 10000);
+            QTRY_VERIFY_WITH_TIMEOUT(p->isMonitorConnected() && p->isRepmgrConnected(), 10000);
+        qInfo("3 nodes x 2 connections open after %lld ms", connecting.elapsed());
 
         // The lab owner may be running a drill: retry until the cluster is
         // steady (one primary, both standbys streaming from it), 60 s at most.
@@ -415,6 +421,7 @@ private Q_SLOTS:
                 return r && r.value().first().text(0, u"n") == u"0";
             }(),
             5000);
+        qInfo("the server's backend was gone %lld ms after the query was sent", t.elapsed());
     }
 
     void wrongPasswordSaysWhereAndWhy()
