@@ -499,6 +499,7 @@ void ClusterMonitor::publish()
             next.findings.append(f);
     }
     m_snapshot = next;
+    m_history.record(m_snapshot);
     Q_EMIT snapshotChanged(m_snapshot);
 }
 

@@ -3,6 +3,7 @@
 // thread). Every probe it owns is asynchronous; nothing here blocks.
 
 #include "models/clustersnapshot.h"
+#include "models/history.h"
 #include "models/inventory.h"
 #include "models/result.h"
 
@@ -55,6 +56,8 @@ public:
     const ClusterSnapshot &snapshot() const { return m_snapshot; }
     const Inventory &inventory() const { return m_inventory; }
     bool firstRoundDone() const { return m_firstRoundDone; }
+    // Lag, TPS, connections, pgpool selects over the last 15 minutes (at 1 Hz).
+    const History &history() const { return m_history; }
 
 Q_SIGNALS:
     void snapshotChanged(const Pilothouse::ClusterSnapshot &snapshot);
@@ -86,6 +89,7 @@ private:
     QTimer m_publish;
     QTimer m_firstRoundDeadline;
     ClusterSnapshot m_snapshot;
+    History m_history;
 
     QList<HostLink *> m_hosts;
     QList<PgNodeProbe *> m_postgres;
