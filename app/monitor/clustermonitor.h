@@ -90,6 +90,7 @@ private:
     QTimer m_firstRoundDeadline;
     ClusterSnapshot m_snapshot;
     History m_history;
+    qint64 m_lastHistoryMs = 0;
 
     QList<HostLink *> m_hosts;
     QList<PgNodeProbe *> m_postgres;
