@@ -19,7 +19,7 @@ build=(
 lab=(
   docker.io containerd runc debootstrap
   openssh-client openssh-server iproute2 iptables util-linux procps
-  curl openssl postgresql-client python3 ca-certificates glusterfs-server
+  curl openssl postgresql-client python3 ca-certificates glusterfs-server bc
 )
 
 marker=/var/lib/pilothouse/apt-updated
