@@ -92,9 +92,10 @@ private Q_SLOTS:
         QProcess p;
         startLikeSshd(p, SshCommand::stoppable("(sleep 1; touch " + marker +
                                                ") >/dev/null 2>&1 </dev/null & echo ok"));
-        QVERIFY(p.waitForReadyRead(10000));
-        p.closeWriteChannel();
+        // As over SSH: the channel closes (stdin too) only after the command
+        // ended and sshd reaped it; QProcess closes stdin once it finished.
         QVERIFY(p.waitForFinished(10000)); // setsid -w: waits for the shell only
+        QCOMPARE(p.readAllStandardOutput(), QByteArray("ok\n"));
         QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(QString::fromUtf8(marker)), 5000);
         QFile::remove(QString::fromUtf8(marker));
     }
