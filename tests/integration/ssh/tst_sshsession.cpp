@@ -755,6 +755,14 @@ private Q_SLOTS:
         QVERIFY(ready.wait(10000));
         SshExecJob *job = session->exec(QStringLiteral("true"), 10000);
         QVERIFY(waitFinished(job, 15000));
+        // An idle client connection through the forward, as curl keeps one alive.
+        QLocalSocket idleClient;
+        idleClient.connectToServer(ready.first().at(1).toString());
+        QVERIFY(idleClient.waitForConnected(5000));
+        idleClient.write("GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n");
+        QTRY_VERIFY_WITH_TIMEOUT(
+            idleClient.bytesAvailable() > 0 || idleClient.waitForReadyRead(100), 5000);
+        QVERIFY(idleClient.readAll().contains("OK"));
 
         // A measuring window, not a synchronisation: an idle connection must
         // leave the CPU alone (a notifier left enabled would spin).
@@ -772,6 +780,7 @@ private Q_SLOTS:
         const double cpu = ms(after) - ms(before);
         qInfo("idle: %.1f ms CPU in %lld ms", cpu, clock.elapsed());
         QVERIFY2(cpu < 200, qPrintable(QString::number(cpu)));
+        QCOMPARE(idleClient.state(), QLocalSocket::ConnectedState); // kept alive all along
     }
 
     void stopWhileConnecting()
