@@ -17,16 +17,14 @@ QByteArray SshCommand::shellQuote(const QByteArray &text)
 
 QByteArray SshCommand::stoppable(const QByteArray &command)
 {
-    // $$ is the session leader: sshd made it a process group (setsid) and
-    // every `exec` below keeps its pid. `kill -0` first, so that a command
-    // which ended normally never has its background children signalled.
-    // A background job's stdin is /dev/null unless redirected, hence fd 3.
-    static const QByteArray script =
-        "exec 3<&0\n"
-        "(cat <&3 >/dev/null; kill -0 $$ 2>/dev/null && kill -TERM -$$) >/dev/null 2>&1 &\n"
-        "exec \"${SHELL:-/bin/sh}\" -c \"$1\" </dev/null 3<&-";
-    QByteArray line = "exec /bin/sh -c ";
-    line.append(shellQuote(script)).append(" sh ").append(shellQuote(command));
+    // Run by the login shell itself, so that no second shell starts (each
+    // one may source ~/.bashrc). $$ is that shell: sshd made it a process
+    // group leader (setsid). A background job's stdin is /dev/null unless
+    // redirected, hence fd 3. `kill -0` first, so that a command which ended
+    // normally never has its background children signalled.
+    QByteArray line = "exec 3<&0; (cat <&3 >/dev/null; kill -0 $$ 2>/dev/null && kill -TERM -$$) "
+                      ">/dev/null 2>&1 & exec 3<&- </dev/null\n";
+    line.append(command);
     return line;
 }
 

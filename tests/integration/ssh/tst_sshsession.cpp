@@ -113,6 +113,7 @@ class TestSshSession final : public QObject
 private:
     LabAccess m_lab;
     QTemporaryDir m_tmp;
+    qint64 m_lastConnectMs = -1;
 
     SshOptions optionsFor(const QString &name) const
     {
@@ -127,10 +128,13 @@ private:
         auto session = std::make_unique<SshSession>(options);
         QSignalSpy ok(session.get(), &SshSession::connected);
         QSignalSpy failed(session.get(), &SshSession::failed);
+        QElapsedTimer clock;
+        clock.start();
         session->connectToHost();
         [&] {
             QTRY_VERIFY_WITH_TIMEOUT(!ok.isEmpty() || !failed.isEmpty(), ConnectWaitMs);
         }();
+        m_lastConnectMs = clock.elapsed();
         if (!failed.isEmpty())
             qWarning("connect failed: %s",
                      qPrintable(failed.first().first().value<Error>().message));
@@ -165,11 +169,16 @@ private Q_SLOTS:
         auto session = connected(optionsFor(host));
         QVERIFY(session);
         QCOMPARE(session->state(), SshSession::State::Connected);
+        const qint64 connectMs = m_lastConnectMs;
+        QElapsedTimer clock;
+        clock.start();
         SshExecJob *job = session->exec(QStringLiteral("hostname"), 10000);
         QVERIFY(waitFinished(job, 15000));
         QVERIFY2(job->error().message.isEmpty(), qPrintable(job->error().message));
         QCOMPARE(job->exitCode(), 0);
         QCOMPARE(job->standardOutput().trimmed(), host.toUtf8());
+        qInfo("%s: connected in %lld ms, `hostname` took %lld ms", qPrintable(host), connectMs,
+              clock.elapsed());
 
         QSignalSpy latency(session.get(), &SshSession::latencyMeasured);
         session->measureLatency(5000);
@@ -885,6 +894,41 @@ private Q_SLOTS:
         SshExecJob *job = session.exec(QStringLiteral("true"), 10000);
         QVERIFY(waitFinished(job, 15000));
         QCOMPARE(job->exitCode(), 0);
+    }
+
+    void otherKeyTypeIsRefused()
+    {
+        // known_hosts lists only an RSA key for the host; its sshd presents ed25519.
+        SshOptions options = optionsFor(firstHost());
+        const QString rsaKey = m_tmp.filePath(QStringLiteral("other_rsa"));
+        QVERIFY(LabAccess::local(QStringLiteral("ssh-keygen"),
+                                 {QStringLiteral("-q"), QStringLiteral("-t"), QStringLiteral("rsa"),
+                                  QStringLiteral("-b"), QStringLiteral("2048"),
+                                  QStringLiteral("-N"), QString(), QStringLiteral("-f"), rsaKey})
+                    .ok());
+        const QString rsaFingerprint = fingerprintOfPublicKeyFile(rsaKey + QStringLiteral(".pub"));
+        const QList<QByteArray> fields = readFile(rsaKey + QStringLiteral(".pub")).split(' ');
+        const QString knownHosts = m_tmp.filePath(QStringLiteral("other_known_hosts"));
+        QVERIFY(writeFile(knownHosts, tokenOf(options).toUtf8() + ' ' + fields.at(0) + ' ' +
+                                          fields.at(1) + '\n'));
+        options.knownHostsFile = knownHosts;
+
+        SshSession session(options);
+        QSignalSpy unknown(&session, &SshSession::hostKeyUnknown);
+        QSignalSpy ok(&session, &SshSession::connected);
+        QSignalSpy failed(&session, &SshSession::failed);
+        session.connectToHost();
+        QVERIFY(failed.wait(ConnectWaitMs));
+        const QString message = failed.first().first().value<Error>().message;
+        qInfo("%s", qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("%1:%2").arg(options.host).arg(options.port)),
+                 qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("ssh-rsa ") + rsaFingerprint),
+                 qPrintable(message));
+        QVERIFY2(message.contains(sshKeygenFingerprint(labKnownHosts(), tokenOf(options))),
+                 qPrintable(message));
+        QVERIFY(unknown.isEmpty());
+        QVERIFY(ok.isEmpty());
     }
 };
 

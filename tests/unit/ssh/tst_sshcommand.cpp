@@ -1,4 +1,4 @@
-// SshCommand's wrapper, run by a real local /bin/sh in its own session (as
+// SshCommand's prefix, run by a real local login shell in its own session (as
 // sshd runs a command): output, exit status and quoting are untouched, and
 // closing stdin stops a command that is still running.
 
@@ -12,14 +12,12 @@ using namespace Pilothouse;
 
 namespace {
 
-// Like sshd: a new session (setsid), the user's shell running the line.
-void startLikeSshd(QProcess &p, const QByteArray &line)
+// Like sshd: a new session (setsid), the login shell running the line.
+void startLikeSshd(QProcess &p, const QByteArray &line,
+                   const QString &shell = QStringLiteral("/bin/bash"))
 {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("SHELL"), QStringLiteral("/bin/bash"));
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral("setsid"), {QStringLiteral("-w"), QStringLiteral("/bin/sh"),
-                                       QStringLiteral("-c"), QString::fromUtf8(line)});
+    p.start(QStringLiteral("setsid"),
+            {QStringLiteral("-w"), shell, QStringLiteral("-c"), QString::fromUtf8(line)});
 }
 
 } // namespace
@@ -68,10 +66,18 @@ private Q_SLOTS:
         QCOMPARE(p.exitCode(), exitCode);
     }
 
+    void closingStdinStopsIt_data()
+    {
+        QTest::addColumn<QString>("shell");
+        QTest::newRow("bash") << QStringLiteral("/bin/bash");
+        QTest::newRow("dash") << QStringLiteral("/bin/sh");
+    }
+
     void closingStdinStopsIt()
     {
+        QFETCH(QString, shell);
         QProcess p;
-        startLikeSshd(p, SshCommand::stoppable("echo started; sleep 30; echo never"));
+        startLikeSshd(p, SshCommand::stoppable("echo started; sleep 30; echo never"), shell);
         QVERIFY(p.waitForReadyRead(10000));
         QCOMPARE(p.readAllStandardOutput(), QByteArray("started\n"));
         QElapsedTimer clock;
