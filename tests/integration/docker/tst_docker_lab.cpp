@@ -1,12 +1,14 @@
 // DockerClient against the lab's real engines (Docker 20.10), through each
 // host's engine socket as the lab exposes it on this machine. Read-only but
-// for a few short execs in pg-1's container (hostname, exit codes, a sleep).
+// for a few short execs in pg-1's and pg-3's containers (hostname, exit codes, a sleep).
 
 #include "app/connectors/docker/dockerclient.h"
 #include "app/connectors/docker/dockereventstream.h"
 #include "app/connectors/docker/dockerexec.h"
 #include "app/connectors/docker/dockerreaders.h"
 #include "app/connectors/docker/dockerreply.h"
+#include "app/connectors/ssh/sshoptions.h"
+#include "app/connectors/ssh/sshsession.h"
 
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -117,7 +119,9 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY2(m_lab.open(), qPrintable(m_lab.error()));
-        m_labDir = QFileInfo(m_lab.inventory().path).absolutePath();
+        // The lab writes its inventory into its own folder, next to hosts/.
+        m_labDir = qEnvironmentVariable("PILOTHOUSE_LAB_DIR",
+                                        QFileInfo(m_lab.inventory().path).absolutePath());
         for (const auto &h : m_lab.inventory().hosts)
             m_hosts.append(h.name);
         QCOMPARE(m_hosts, QStringList({u"swarm-01"_s, u"swarm-02"_s, u"swarm-03"_s}));
@@ -360,6 +364,62 @@ private Q_SLOTS:
         }
         QVERIFY(stream.isConnected());
         stream.stop();
+    }
+
+    void overAnSshForward()
+    {
+        // As the console reaches real hosts: SSH to swarm-03, forward its
+        // /var/run/docker.sock to a local socket, and give that path to the client.
+        const InventoryHost *host = m_lab.inventory().host(u"swarm-03"_s);
+        QVERIFY(host);
+        SshOptions options =
+            SshOptions::fromInventory(*host, m_lab.inventory().settings.knownHosts);
+        options.useSshConfig = false;
+        options.useAgent = false;
+        SshSession ssh(options);
+        QSignalSpy ready(&ssh, &SshSession::forwardReady);
+        QSignalSpy failed(&ssh, &SshSession::forwardFailed);
+        ssh.connectToHost();
+        ssh.forwardUnixSocket(u"/var/run/docker.sock"_s);
+        QTRY_VERIFY_WITH_TIMEOUT(!ready.isEmpty() || !failed.isEmpty(), 20000);
+        QVERIFY2(failed.isEmpty(), qPrintable(failed.value(0).value(1).value<Error>().message));
+        const QString local = ready.at(0).at(1).toString();
+        QVERIFY(local != socketOf(u"swarm-03"_s));
+
+        DockerEndpoint e;
+        e.socketPath = local;
+        e.name = u"swarm-03 via ssh"_s;
+        DockerClient client(e);
+        Answer info(client.info());
+        Answer nodes(client.nodes());
+        QTRY_VERIFY_WITH_TIMEOUT(info.done() && nodes.done(), 15000);
+        QVERIFY2(info.json->ok(), qPrintable(info.error()));
+        QCOMPARE(client.apiVersion(), u"1.41"_s);
+        QCOMPARE(info.doc().object().value(u"Name"_s).toString(), u"swarm-03"_s);
+        const auto n = DockerReaders::readNodes(nodes.doc());
+        QVERIFY(n);
+        QCOMPARE(n.value().size(), 3);
+
+        // Exec and its hijacked, close-delimited stream survive the tunnel too.
+        const auto task = pg1Task(client);
+        QVERIFY(task);
+        QCOMPARE(task->hostname, u"swarm-01"_s); // seen from swarm-03: not its container
+        Answer local3(client.containers());
+        QTRY_VERIFY_WITH_TIMEOUT(local3.done(), 10000);
+        QString pg3;
+        for (const QJsonValue &c : local3.doc().array()) {
+            const QJsonObject labels = c.toObject().value(u"Labels"_s).toObject();
+            if (labels.value(u"com.docker.swarm.service.name"_s).toString().endsWith(u"_pg-3"_s))
+                pg3 = c.toObject().value(u"Id"_s).toString();
+        }
+        QVERIFY(!pg3.isEmpty());
+        ExecOutcome run(client.exec(pg3, {u"sh"_s, u"-c"_s, u"echo tunnelled; exit 5"_s}));
+        QTRY_VERIFY_WITH_TIMEOUT(run.done(), 20000);
+        QVERIFY2(run.ok(), qPrintable(run.error()));
+        QCOMPARE(run.value().exitCode, 5);
+        QCOMPARE(run.value().stdOut, QByteArray("tunnelled\n"));
+        qInfo("over ssh: info+nodes %lld ms, exec %lld ms", info.elapsedMs, run.elapsedMs);
+        ssh.disconnectFromHost();
     }
 
     void eventsMissedWhileAwayAreReplayedOnce()
