@@ -21,7 +21,9 @@ class DockerReply;
 // since= the last event it saw, so nothing in between is lost; the replayed
 // overlap is dropped, so each event is emitted once.
 //
-// Service and node events are swarm-scoped: only managers send them.
+// Scope: service and node events are swarm-wide (any manager sends all of
+// them); container events are local: an engine sends only its own
+// containers', so watching every host's containers takes one stream per engine.
 class DockerEventStream final : public QObject
 {
     Q_OBJECT
