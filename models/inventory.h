@@ -30,8 +30,8 @@ struct ClusterSettings
     QString secretsDir; // directory of secret files, outside the repo
 
     int postgresPort = 5432;
-    QString database;        // the app's database, where the monitor connects
-    QString repmgrDatabase;  // where repmgr keeps repmgr.nodes and repmgr.events
+    QString database;       // the app's database, where the monitor connects
+    QString repmgrDatabase; // where repmgr keeps repmgr.nodes and repmgr.events
     QString monitorUser;
     QMap<QString, QString> postgresNodes; // pg-1 -> swarm-01
 
@@ -41,6 +41,12 @@ struct ClusterSettings
 
     QMap<QString, QString> etcdMembers; // etcd1 -> swarm-01
     int etcdClientPort = 2379;
+
+    // GlusterFS, when the cluster has it: shared app content, never database data.
+    QString glusterVolume;
+    QString glusterMount;                 // /mnt/glusterfs
+    QString glusterAppContent;            // the app's content directory on the mount
+    QMap<QString, QString> glusterBricks; // host -> brick path
 
     QString appService;
     int appReplicas = 0;

@@ -355,6 +355,24 @@ private:
                                              "unknown key '%1'; expected members or client_port")
                                              .arg(w));
                         });
+                } else if (key == u"glusterfs") {
+                    forEachEntry(value, what,
+                                 [&](const QString &k, const YAML::Node &kn, const YAML::Node &v) {
+                                     const QString w = what + u'.' + k;
+                                     if (k == u"volume")
+                                         s.glusterVolume = scalar(v, w);
+                                     else if (k == u"mount")
+                                         s.glusterMount = scalar(v, w);
+                                     else if (k == u"app_content")
+                                         s.glusterAppContent = scalar(v, w);
+                                     else if (k == u"bricks")
+                                         s.glusterBricks = nameMap(v, w);
+                                     else
+                                         fail(kn,
+                                              QStringLiteral("unknown key '%1'; expected volume, "
+                                                             "mount, app_content or bricks")
+                                                  .arg(w));
+                                 });
                 } else if (key == u"app") {
                     forEachEntry(
                         value, what,
@@ -381,25 +399,24 @@ private:
     void readPostgres(const YAML::Node &node)
     {
         ClusterSettings &s = m_settings;
-        forEachEntry(
-            node, QStringLiteral("pilothouse.postgres"),
-            [&](const QString &k, const YAML::Node &kn, const YAML::Node &v) {
-                const QString w = QStringLiteral("pilothouse.postgres.") + k;
-                if (k == u"port")
-                    s.postgresPort = port(v, w);
-                else if (k == u"database")
-                    s.database = scalar(v, w);
-                else if (k == u"repmgr_database")
-                s.repmgrDatabase = scalar(v, w);
-            else if (k == u"monitor_user")
-                    s.monitorUser = scalar(v, w);
-                else if (k == u"nodes")
-                    s.postgresNodes = nameMap(v, w);
-                else
-                    fail(kn, QStringLiteral(
-                                 "unknown key '%1'; expected port, database, repmgr_database, monitor_user or nodes")
-                                 .arg(w));
-            });
+        forEachEntry(node, QStringLiteral("pilothouse.postgres"),
+                     [&](const QString &k, const YAML::Node &kn, const YAML::Node &v) {
+                         const QString w = QStringLiteral("pilothouse.postgres.") + k;
+                         if (k == u"port")
+                             s.postgresPort = port(v, w);
+                         else if (k == u"database")
+                             s.database = scalar(v, w);
+                         else if (k == u"repmgr_database")
+                             s.repmgrDatabase = scalar(v, w);
+                         else if (k == u"monitor_user")
+                             s.monitorUser = scalar(v, w);
+                         else if (k == u"nodes")
+                             s.postgresNodes = nameMap(v, w);
+                         else
+                             fail(kn, QStringLiteral("unknown key '%1'; expected port, database, "
+                                                     "repmgr_database, monitor_user or nodes")
+                                          .arg(w));
+                     });
     }
 
     // Cross-references, checked once the whole file is read.
@@ -417,6 +434,15 @@ private:
         };
         checkRefs(m_settings.postgresNodes, QStringLiteral("pilothouse.postgres.nodes"));
         checkRefs(m_settings.etcdMembers, QStringLiteral("pilothouse.etcd.members"));
+        // bricks map host -> path: the keys are the hosts.
+        for (auto it = m_settings.glusterBricks.cbegin(); it != m_settings.glusterBricks.cend();
+             ++it) {
+            if (!inv.host(it.key()))
+                throw LoadError{m_settingsMark,
+                                QStringLiteral("pilothouse.glusterfs.bricks names host '%1', which "
+                                               "the inventory does not list")
+                                    .arg(it.key())};
+        }
         QSet<QString> addresses;
         for (const InventoryHost &h : inv.hosts) {
             const QString key = h.address + u':' + QString::number(h.sshPort);

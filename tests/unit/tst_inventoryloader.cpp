@@ -37,6 +37,8 @@ private Q_SLOTS:
         QCOMPARE(inv.settings.etcdMembers.size(), 3);
         QCOMPARE(inv.settings.pgpoolPort, 9999);
         QCOMPARE(inv.settings.appReplicas, 6);
+        QCOMPARE(inv.settings.glusterMount, QStringLiteral("/mnt/glusterfs"));
+        QCOMPARE(inv.settings.glusterBricks.value(QStringLiteral("swarm-02")), QStringLiteral("/b2"));
         QCOMPARE(inv.displayName(), QStringLiteral("lab"));
     }
 
