@@ -12,6 +12,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -571,6 +573,22 @@ QString SshWorker::authFailureMessage() const
 
 void SshWorker::becomeReady()
 {
+    // A peer that vanishes without a reset (power loss, a cut link) would
+    // otherwise go unnoticed until some operation times out: let the kernel
+    // probe an idle connection and give up on unacknowledged data, so that
+    // the socket fails and the session reports the loss by itself.
+    const int fd = ssh_get_fd(m_session);
+    const int on = 1;
+    const int idleSeconds = 10;
+    const int intervalSeconds = 5;
+    const int probes = 3;
+    const unsigned int unackedMs = 30000;
+    ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idleSeconds, sizeof idleSeconds);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intervalSeconds, sizeof intervalSeconds);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &unackedMs, sizeof unackedMs);
+
     m_event = ssh_event_new();
     if (!m_event || ssh_event_add_session(m_event, m_session) != SSH_OK) {
         abort(QStringLiteral("cannot watch the SSH session to %1 (libssh event)").arg(where()));

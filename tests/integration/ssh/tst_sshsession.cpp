@@ -930,6 +930,20 @@ private Q_SLOTS:
         QVERIFY(unknown.isEmpty());
         QVERIFY(ok.isEmpty());
     }
+
+    void idleConnectionIsKeptAlive()
+    {
+        // A silent peer is noticed by TCP keepalive: the kernel shows the timer.
+        const SshOptions options = optionsFor(firstHost());
+        auto session = connected(options);
+        QVERIFY(session);
+        const LabAccess::Run ss = LabAccess::local(
+            QStringLiteral("ss"),
+            {QStringLiteral("-tno"), QStringLiteral("state"), QStringLiteral("established"),
+             QStringLiteral("dst"), QStringLiteral("%1:%2").arg(options.host).arg(options.port)});
+        QVERIFY2(ss.ok(), ss.err.constData());
+        QVERIFY2(ss.out.contains("timer:(keepalive"), ss.out.constData());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSshSession)
