@@ -4,6 +4,7 @@
 
 #include <QHostAddress>
 #include <QHostInfo>
+#include <QPointer>
 #include <QSocketNotifier>
 #include <QTimer>
 

@@ -6,7 +6,6 @@
 #include "models/result.h"
 
 #include <QObject>
-#include <QPointer>
 #include <QString>
 #include <QStringList>
 
