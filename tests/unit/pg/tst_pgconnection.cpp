@@ -171,6 +171,26 @@ private Q_SLOTS:
         QVERIFY(c.isConnected());
     }
 
+    void queryLargerThanTheSocketBufferIsFlushedInParts()
+    {
+        // libpq cannot hand 16 MB to the kernel at once: PQflush() returns 1
+        // and the rest must go out as the socket becomes writable.
+        FakePgServer server(FakePgServer::Mode::Answer);
+        PgConnection c;
+        QSignalSpy connected(&c, &PgConnection::connected);
+        c.open(optionsFor(server.port()));
+        QVERIFY(connected.wait(5000));
+        const QString sql = QStringLiteral("select '") + QString(16 * 1024 * 1024, u'x') +
+                            QStringLiteral("' as big");
+        Outcome out;
+        c.query(sql, 20000, this, recorder(out));
+        QTRY_VERIFY_WITH_TIMEOUT(out.called, 20000);
+        QVERIFY2(*out.result, why(*out.result).constData());
+        QCOMPARE(server.queries().size(), 1);
+        QCOMPARE(server.queries().first().size(), sql.size());
+        QVERIFY(c.isConnected());
+    }
+
     void serverErrorNamesTheEndpoint()
     {
         FakePgServer server(FakePgServer::Mode::Answer);
