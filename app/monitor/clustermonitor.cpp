@@ -6,6 +6,7 @@
 #include "app/connectors/docker/dockerreply.h"
 #include "app/connectors/etcd/etcdclusterprobe.h"
 #include "app/connectors/pg/pgnodeprobe.h"
+#include "app/connectors/pg/pgparse.h"
 #include "app/connectors/pg/pgpoolprobe.h"
 #include "app/connectors/ssh/sshoptions.h"
 #include "app/connectors/ssh/sshsession.h"
