@@ -19,7 +19,8 @@ namespace Pilothouse {
 namespace {
 const QString DockerSocket = QStringLiteral("/var/run/docker.sock");
 constexpr int SshRetryMs = 3000;
-constexpr int PublishDelayMs = 20; // coalesces answers that arrive together
+constexpr int PublishDelayMs = 20;      // coalesces answers that arrive together
+constexpr int RepmgrFirstReadMs = 3000; // how long the first round waits for repmgr's view
 } // namespace
 
 struct ClusterMonitor::HostLink
@@ -98,17 +99,29 @@ void ClusterMonitor::start()
         auto *probe = new PgNodeProbe(config, this);
         m_postgres.append(probe);
         m_waitingFor.insert(QStringLiteral("pg:") + config.name);
-        connect(probe, &PgNodeProbe::refreshed, this, [this](const PostgresNodeState &state) {
-            auto it =
-                std::find_if(m_snapshot.postgres.begin(), m_snapshot.postgres.end(),
-                             [&](const PostgresNodeState &n) { return n.name == state.name; });
-            if (it == m_snapshot.postgres.end())
-                m_snapshot.postgres.append(state);
-            else
-                *it = state;
-            answered(QStringLiteral("pg:") + state.name);
-            schedulePublish();
-        });
+        connect(
+            probe, &PgNodeProbe::refreshed, this, [this, probe](const PostgresNodeState &state) {
+                // The first answer should carry repmgr's view too: its second connection may still
+                // be opening.
+                if (!m_firstRoundDone && state.reachable && state.repmgr.isEmpty() &&
+                    !probe->config().repmgrDatabase.isEmpty() &&
+                    m_started.elapsed() < RepmgrFirstReadMs) {
+                    QTimer::singleShot(100, probe, [probe] {
+                        if (!probe->isRefreshing())
+                            probe->refresh();
+                    });
+                    return;
+                }
+                auto it =
+                    std::find_if(m_snapshot.postgres.begin(), m_snapshot.postgres.end(),
+                                 [&](const PostgresNodeState &n) { return n.name == state.name; });
+                if (it == m_snapshot.postgres.end())
+                    m_snapshot.postgres.append(state);
+                else
+                    *it = state;
+                answered(QStringLiteral("pg:") + state.name);
+                schedulePublish();
+            });
         // A dropped monitoring connection is the earliest sign of a dead node: look again at once.
         connect(probe, &PgNodeProbe::connectionLost, this, [probe] {
             if (!probe->isRefreshing())
@@ -125,6 +138,7 @@ void ClusterMonitor::start()
         m_etcd->refresh();
     }
 
+    m_started.start();
     m_firstRoundDeadline.start(m_options.firstRoundTimeoutMs);
     m_tick.start();
 }

@@ -7,6 +7,7 @@
 #include "models/inventory.h"
 #include "models/result.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
 #include <QSet>
@@ -88,6 +89,7 @@ private:
     QTimer m_tick;
     QTimer m_publish;
     QTimer m_firstRoundDeadline;
+    QElapsedTimer m_started;
     ClusterSnapshot m_snapshot;
     History m_history;
     qint64 m_lastHistoryMs = 0;
