@@ -148,8 +148,6 @@ void ClusterMonitor::stop()
     m_tick.stop();
     m_publish.stop();
     m_firstRoundDeadline.stop();
-    delete m_events;
-    m_events = nullptr;
     for (HostLink *link : std::as_const(m_hosts)) {
         delete link->docker;
         delete link->ssh;
@@ -203,9 +201,6 @@ void ClusterMonitor::connectHost(HostLink &link)
             l->state.freshness.stale = true;
             l->state.freshness.error = reason.message;
             l->latencyBusy = false;
-            if (m_events && l->docker && m_events->parent() == l->docker) {
-                m_events = nullptr; // deleted with its client below
-            }
             delete l->docker;
             l->docker = nullptr;
             schedulePublish();
@@ -245,19 +240,14 @@ void ClusterMonitor::connectHost(HostLink &link)
                     endpoint.name = l->host.name;
                     endpoint.requestTimeoutMs = 5000;
                     l->docker = new DockerClient(endpoint, this);
-                    if (!m_events) {
-                        // One event stream for the whole Swarm: managers see every node's events
-                        // for services and nodes.
-                        m_events = new DockerEventStream(l->docker, l->docker);
-                        m_events->setFilters(
-                            {{QStringLiteral("type"),
-                              {QStringLiteral("container"), QStringLiteral("service"),
-                               QStringLiteral("node")}}});
-                        connect(m_events, &DockerEventStream::event, this,
-                                &ClusterMonitor::onDockerEvent);
-                        m_events->start();
-                    }
-                    refreshSwarm();
+                    // Container events are per engine, so every host gets its own stream; service
+            // and node events come from each manager alike and only coalesce into one re-read.
+            auto *events = new DockerEventStream(l->docker, l->docker);
+            events->setFilters({{QStringLiteral("type"),
+                                 {QStringLiteral("container"), QStringLiteral("service"), QStringLiteral("node")}}});
+            connect(events, &DockerEventStream::event, this, &ClusterMonitor::onDockerEvent);
+            events->start();
+            refreshSwarm();
                 });
     }
     link.sinceAttempt.start();

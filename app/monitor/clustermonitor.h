@@ -16,7 +16,6 @@
 namespace Pilothouse {
 
 class DockerClient;
-class DockerEventStream;
 class EtcdClusterProbe;
 class PgNodeProbe;
 class PgpoolProbe;
@@ -98,7 +97,6 @@ private:
     QList<PgNodeProbe *> m_postgres;
     QHash<QString, PgpoolProbe *> m_pgpools; // by task id
     EtcdClusterProbe *m_etcd = nullptr;
-    DockerEventStream *m_events = nullptr;
     bool m_swarmBusy = false;
     bool m_swarmAgain = false;
 
