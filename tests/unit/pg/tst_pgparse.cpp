@@ -268,7 +268,7 @@ private Q_SLOTS:
         auto events = cursor.take(all);
         QVERIFY2(events, why(events).constData());
         QCOMPARE(events.value().size(), 19);
-        const RepmgrEvent &promote = events.value().at(10);
+        const RepmgrEvent promote = events.value().at(10); // a copy: `events` is reassigned below
         QCOMPARE(promote.nodeId, 1002);
         QCOMPARE(promote.event, QStringLiteral("standby_promote"));
         QVERIFY(promote.successful);
