@@ -2,12 +2,15 @@
 
 #include "app/connectors/http/httperror_p.h"
 
+#include <QCryptographicHash>
 #include <QElapsedTimer>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QSslConfiguration>
 #include <QTimer>
+
+#include <algorithm>
 
 namespace Pilothouse {
 namespace {
@@ -48,8 +51,20 @@ QString transportHint(QNetworkReply::NetworkError e)
 
 HttpProbe::HttpProbe(QObject *parent)
     : QObject(parent)
-    , m_network(new QNetworkAccessManager(this))
 {}
+
+QNetworkAccessManager *HttpProbe::networkFor(const QList<QSslCertificate> &caCertificates)
+{
+    QList<QByteArray> digests;
+    for (const QSslCertificate &c : caCertificates)
+        digests.append(c.digest(QCryptographicHash::Sha256));
+    std::sort(digests.begin(), digests.end());
+    const QByteArray key = digests.join(',');
+    QNetworkAccessManager *&network = m_networks[key];
+    if (!network)
+        network = new QNetworkAccessManager(this);
+    return network;
+}
 
 HttpProbe::~HttpProbe()
 {
@@ -83,6 +98,8 @@ HttpProbe::RequestId HttpProbe::get(const HttpProbeRequest &request, QObject *co
     r.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
                    request.followRedirects ? QNetworkRequest::NoLessSafeRedirectPolicy
                                            : QNetworkRequest::ManualRedirectPolicy);
+    if (!request.reuseConnection)
+        r.setRawHeader("Connection", "close");
     if (!request.connectAddress.isEmpty()) {
         QByteArray host = request.url.host(QUrl::FullyEncoded).toLatin1();
         const int schemePort = request.url.scheme() == QLatin1String("https") ? 443 : 80;
@@ -97,7 +114,7 @@ HttpProbe::RequestId HttpProbe::get(const HttpProbeRequest &request, QObject *co
             ssl.addCaCertificates(request.caCertificates);
         r.setSslConfiguration(ssl);
     }
-    QNetworkReply *reply = m_network->sendCustomRequest(r, request.method);
+    QNetworkReply *reply = networkFor(request.caCertificates)->sendCustomRequest(r, request.method);
 
     const RequestId id = m_nextId++;
     Pending p;

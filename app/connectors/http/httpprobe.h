@@ -64,8 +64,12 @@ private:
 
     void onReadyRead(RequestId id);
     void onFinished(RequestId id);
+    QNetworkAccessManager *networkFor(const QList<QSslCertificate> &caCertificates);
 
-    QNetworkAccessManager *m_network = nullptr;
+    // One manager per set of trusted CAs: Qt keeps a connection to a host
+    // with the TLS settings of the request that opened it, so requests with
+    // other trust must never share one.
+    QHash<QByteArray, QNetworkAccessManager *> m_networks;
     RequestId m_nextId = 1;
     QHash<RequestId, Pending> m_pending;
 };

@@ -26,6 +26,10 @@ struct HttpProbeRequest
     int timeoutMs = 5000;
     bool followRedirects = false; // a probe reports a redirect rather than following it
     int maxBodyBytes = 512;       // the excerpt kept; the rest is read and dropped
+    // A kept-alive connection would skip the TCP and TLS handshakes, hide a
+    // changed certificate and carry another request's trust settings and SNI:
+    // a probe opens its own by default (Connection: close).
+    bool reuseConnection = false;
     QByteArray method = "GET";
 };
 

@@ -76,6 +76,12 @@ private Q_SLOTS:
         QVERIFY(v.firstByteMs > 0 && v.firstByteMs <= v.latencyMs);
         QCOMPARE(v.contentType, QStringLiteral("application/json"));
         QCOMPARE(m_server->requests().at(0).method, QByteArray("GET"));
+        // Each probe on its own connection, unless asked otherwise.
+        QCOMPARE(m_server->requests().at(0).headers.value("connection"), QByteArray("close"));
+        req.reuseConnection = true;
+        const auto again = await<HttpProbeResult>([&](auto done) { m_probe.get(req, this, done); });
+        QVERIFY(again && again->ok());
+        QVERIFY(m_server->requests().at(1).headers.value("connection") != "close");
     }
 
     void connectAddressKeepsTheName()
