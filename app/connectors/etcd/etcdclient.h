@@ -23,7 +23,8 @@ class EtcdWatch;
 // context object and a callback: the callback runs exactly once on this
 // object's thread, unless the context is destroyed first, with either the
 // parsed answer or an Error that names the member, the call and what to do.
-// Each call has a deadline (setTimeout) and can be cancelled by its id.
+// Each call has a deadline (setTimeout) and can be cancelled by its id; no
+// callback runs once the client is destroyed.
 class EtcdClient final : public QObject
 {
     Q_OBJECT

@@ -6,6 +6,7 @@
 #include "app/connectors/etcd/etcdclient.h"
 #include "app/connectors/etcd/etcdclusterprobe.h"
 #include "app/connectors/etcd/etcdjson.h"
+#include "app/connectors/etcd/etcdlock.h"
 #include "app/connectors/etcd/etcdwatch.h"
 
 #include <QRandomGenerator>
@@ -329,6 +330,52 @@ private Q_SLOTS:
         const auto done = await<EtcdHeader>(
             [&](auto cb) { clients[loser]->leaseRevoke(leases[loser], this, cb); });
         REQUIRE_OK(done);
+    }
+
+    void etcdLockContention()
+    {
+        const QByteArray key = m_prefix + "operation-lock";
+        std::unique_ptr<EtcdClient> clients[2] = {clientFor(1), clientFor(2)};
+        EtcdLock a(clients[0].get(), key, "console-a", 3);
+        EtcdLock b(clients[1].get(), key, "console-b", 3);
+        int acquired = 0;
+        QList<QByteArray> busyHolders;
+        QStringList errors;
+        for (EtcdLock *l : {&a, &b}) {
+            connect(l, &EtcdLock::acquired, this, [&] { ++acquired; });
+            connect(l, &EtcdLock::busy, this,
+                    [&](const QByteArray &holder, qint64) { busyHolders.append(holder); });
+            connect(l, &EtcdLock::failed, this, [&](const Error &e) { errors.append(e.message); });
+            connect(l, &EtcdLock::lost, this, [&](const Error &e) { errors.append(e.message); });
+        }
+        a.acquire();
+        b.acquire();
+        QTRY_COMPARE_WITH_TIMEOUT(acquired + busyHolders.size() + errors.size(), 2, AnswerMs);
+        QVERIFY2(errors.isEmpty(), qPrintable(errors.join(u'\n')));
+        QCOMPARE(acquired, 1);
+        EtcdLock &winner = a.state() == EtcdLock::State::Held ? a : b;
+        EtcdLock &loser = &winner == &a ? b : a;
+        QCOMPARE(busyHolders, QList<QByteArray>{&winner == &a ? "console-a" : "console-b"});
+
+        // Held past its TTL (3 s, renewed every 1 s): only keepalives can do that.
+        QTest::qWait(4000); // a duration under test, not a wait for an event
+        QCOMPARE(winner.state(), EtcdLock::State::Held);
+        QVERIFY2(errors.isEmpty(), qPrintable(errors.join(u'\n')));
+        loser.acquire();
+        QTRY_COMPARE_WITH_TIMEOUT(busyHolders.size(), 2, AnswerMs);
+
+        bool released = false;
+        connect(&winner, &EtcdLock::released, this, [&] { released = true; });
+        winner.release();
+        QTRY_VERIFY_WITH_TIMEOUT(released, AnswerMs);
+        loser.acquire();
+        QTRY_COMPARE_WITH_TIMEOUT(acquired, 2, AnswerMs);
+        QCOMPARE(loser.state(), EtcdLock::State::Held);
+        bool loserReleased = false;
+        connect(&loser, &EtcdLock::released, this, [&] { loserReleased = true; });
+        loser.release();
+        QTRY_VERIFY_WITH_TIMEOUT(loserReleased, AnswerMs);
+        QVERIFY2(errors.isEmpty(), qPrintable(errors.join(u'\n')));
     }
 
     void unreachableMemberIsAnError()

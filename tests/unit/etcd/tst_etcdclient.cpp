@@ -3,6 +3,7 @@
 
 #include "app/connectors/etcd/etcdclient.h"
 #include "app/connectors/etcd/etcdjson.h"
+#include "app/connectors/etcd/etcdlock.h"
 #include "app/connectors/etcd/etcdwatch.h"
 
 #include <QElapsedTimer>
@@ -341,6 +342,84 @@ private Q_SLOTS:
         QTRY_VERIFY(!failure.isEmpty());
         QVERIFY2(failure.contains(QStringLiteral("did not confirm the watch within 0.2 s")),
                  qPrintable(failure));
+    }
+
+    void lockBusyThenWon()
+    {
+        // Replays the lab's answers: the first txn loses to "holder-1", the second wins.
+        int txns = 0;
+        m_server->setHandler([&txns](const FakeHttpServer::Request &r) {
+            FakeHttpServer::Response resp;
+            if (r.path == "/v3/lease/grant")
+                resp.body = fixture("lease-grant.json");
+            else if (r.path == "/v3/kv/txn")
+                resp.body = fixture(txns++ == 0 ? "txn-lock-lost.json" : "txn-lock-won.json");
+            else if (r.path == "/v3/lease/revoke")
+                resp.body = fixture("lease-revoke.json");
+            else if (r.path == "/v3/lease/keepalive")
+                resp.body = fixture("lease-keepalive.json");
+            else
+                resp.status = 404;
+            return resp;
+        });
+        EtcdLock lock(m_client.get(), "/pilothouse/lock", "console-2", 3);
+        QByteArray holder;
+        qint64 holderLease = 0;
+        qint64 acquiredAt = 0;
+        bool released = false;
+        connect(&lock, &EtcdLock::busy, this, [&](const QByteArray &h, qint64 l) {
+            holder = h;
+            holderLease = l;
+        });
+        connect(&lock, &EtcdLock::acquired, this, [&](qint64 rev) { acquiredAt = rev; });
+        connect(&lock, &EtcdLock::released, this, [&] { released = true; });
+        lock.acquire();
+        QCOMPARE(lock.state(), EtcdLock::State::Acquiring);
+        QTRY_COMPARE(holder, QByteArray("holder-1"));
+        QCOMPARE(holderLease, Q_INT64_C(5015780827956757514));
+        QCOMPARE(lock.state(), EtcdLock::State::Idle);
+        // The loser gives its own lease back at once.
+        QTRY_COMPARE(m_server->requests().last().path, QByteArray("/v3/lease/revoke"));
+
+        lock.acquire();
+        QTRY_COMPARE(acquiredAt, 5);
+        QCOMPARE(lock.state(), EtcdLock::State::Held);
+        QCOMPARE(lock.lease(), Q_INT64_C(5015780827956757514));
+        const QJsonObject sent =
+            QJsonDocument::fromJson(m_server->requests().at(m_server->requests().size() - 1).body)
+                .object();
+        QCOMPARE(sent, EtcdJson::txnRequest(
+                           EtcdJson::lockTxn("/pilothouse/lock", "console-2", lock.lease())));
+        // Kept alive every ttl/3 = 1 s while held.
+        QTRY_VERIFY_WITH_TIMEOUT(m_server->requests().last().path == "/v3/lease/keepalive", 3000);
+        lock.release();
+        QTRY_VERIFY(released);
+        QCOMPARE(lock.state(), EtcdLock::State::Idle);
+        QCOMPARE(m_server->requests().last().path, QByteArray("/v3/lease/revoke"));
+    }
+
+    void lockLostWhenLeaseGone()
+    {
+        m_server->setHandler([](const FakeHttpServer::Request &r) {
+            FakeHttpServer::Response resp;
+            if (r.path == "/v3/lease/grant")
+                resp.body = fixture("lease-grant.json");
+            else if (r.path == "/v3/kv/txn")
+                resp.body = fixture("txn-lock-won.json");
+            else if (r.path == "/v3/lease/keepalive")
+                resp.body = fixture("lease-keepalive-gone.json");
+            else
+                resp.body = fixture("lease-revoke.json");
+            return resp;
+        });
+        EtcdLock lock(m_client.get(), "/pilothouse/lock", "console-1", 2);
+        QString lost;
+        connect(&lock, &EtcdLock::lost, this, [&](const Error &e) { lost = e.message; });
+        lock.acquire();
+        QTRY_COMPARE(lock.state(), EtcdLock::State::Held);
+        QTRY_VERIFY_WITH_TIMEOUT(!lost.isEmpty(), 3000);
+        QVERIFY2(lost.contains(QStringLiteral("expired")), qPrintable(lost));
+        QCOMPARE(lock.state(), EtcdLock::State::Idle);
     }
 };
 
