@@ -113,10 +113,10 @@ void ClusterMonitor::start()
                     return;
                 }
                 auto it =
-                    std::find_if(m_snapshot.postgres.begin(), m_snapshot.postgres.end(),
+                    std::find_if(m_working.postgres.begin(), m_working.postgres.end(),
                                  [&](const PostgresNodeState &n) { return n.name == state.name; });
-                if (it == m_snapshot.postgres.end())
-                    m_snapshot.postgres.append(state);
+                if (it == m_working.postgres.end())
+                    m_working.postgres.append(state);
                 else
                     *it = state;
                 answered(QStringLiteral("pg:") + state.name);
@@ -294,7 +294,7 @@ DockerClient *ClusterMonitor::swarmClient() const
         if (!link->docker || !link->state.reachable)
             continue;
         const bool leader = std::any_of(
-            m_snapshot.swarmNodes.cbegin(), m_snapshot.swarmNodes.cend(),
+            m_working.swarmNodes.cbegin(), m_working.swarmNodes.cend(),
             [&](const SwarmNodeState &n) { return n.leader && n.hostname == link->host.name; });
         if (leader)
             return link->docker;
@@ -369,9 +369,9 @@ void ClusterMonitor::onSwarmRead(QList<SwarmNodeState> nodes, QList<ServiceState
     for (const ServiceState &sv : services)
         ourServices.insert(sv.name);
     tasks.removeIf([&](const TaskState &t) { return !ourServices.contains(t.service); });
-    m_snapshot.swarmNodes = std::move(nodes);
-    m_snapshot.services = std::move(services);
-    m_snapshot.tasks = std::move(tasks);
+    m_working.swarmNodes = std::move(nodes);
+    m_working.services = std::move(services);
+    m_working.tasks = std::move(tasks);
     syncPgpoolProbes();
     answered(QStringLiteral("swarm"));
     schedulePublish();
@@ -396,7 +396,7 @@ void ClusterMonitor::syncPgpoolProbes()
 {
     const ClusterSettings &s = m_inventory.settings;
     QSet<QString> live;
-    for (const TaskState &t : std::as_const(m_snapshot.tasks)) {
+    for (const TaskState &t : std::as_const(m_working.tasks)) {
         if (t.service != s.pgpoolService || t.desiredState != u"running")
             continue;
         live.insert(t.id);
@@ -444,7 +444,7 @@ void ClusterMonitor::onEtcdRead(const EtcdReading &reading)
     for (EtcdMemberState &m : members) {
         if (!m.freshness.stale)
             continue;
-        for (const EtcdMemberState &old : std::as_const(m_snapshot.etcd.members)) {
+        for (const EtcdMemberState &old : std::as_const(m_working.etcd.members)) {
             if (old.name == m.name && m.raftTerm == 0) {
                 m.memberId = old.memberId;
                 m.raftTerm = old.raftTerm;
@@ -454,8 +454,8 @@ void ClusterMonitor::onEtcdRead(const EtcdReading &reading)
             }
         }
     }
-    m_snapshot.etcd = reading.state;
-    m_snapshot.etcd.members = members;
+    m_working.etcd = reading.state;
+    m_working.etcd.members = members;
     m_etcdFindings = reading.findings;
     answered(QStringLiteral("etcd"));
     schedulePublish();
@@ -481,7 +481,7 @@ void ClusterMonitor::schedulePublish()
 void ClusterMonitor::publish()
 {
     m_publish.stop();
-    ClusterSnapshot next = m_snapshot;
+    ClusterSnapshot next = m_working;
     next.takenAt = QDateTime::currentDateTimeUtc();
     next.hosts.clear();
     for (const HostLink *link : std::as_const(m_hosts))

@@ -89,6 +89,9 @@ private:
     QTimer m_publish;
     QTimer m_firstRoundDeadline;
     QElapsedTimer m_started;
+    // What the probes said last, updated as each answers; published (with
+    // findings) as m_snapshot, so that readers never see a half-updated one.
+    ClusterSnapshot m_working;
     ClusterSnapshot m_snapshot;
     History m_history;
     qint64 m_lastHistoryMs = 0;
