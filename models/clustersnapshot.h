@@ -22,7 +22,7 @@ struct Freshness
 
 struct HostState
 {
-    QString name;           // inventory name, e.g. "swarm-01"
+    QString name; // inventory name, e.g. "swarm-01"
     QString address;
     bool reachable = false; // SSH answered
     double sshLatencyMs = 0;
@@ -39,7 +39,7 @@ struct SwarmNodeState
     bool leader = false;
     QString managerReachability; // reachable, unreachable
     QString address;
-    QStringList labels;   // "key=value"
+    QStringList labels; // "key=value"
 };
 
 struct TaskState
@@ -59,9 +59,9 @@ struct TaskState
 struct ServiceState
 {
     QString id;
-    QString name;     // without the stack prefix
-    QString stack;    // com.docker.stack.namespace; empty outside a stack
-    QString mode;     // replicated, global
+    QString name;  // without the stack prefix
+    QString stack; // com.docker.stack.namespace; empty outside a stack
+    QString mode;  // replicated, global
     int desiredReplicas = 0;
     int runningTasks = 0;
     QString image;
@@ -73,19 +73,19 @@ struct ReplicationLink
 {
     QString applicationName; // the standby's name as it reports it
     QString clientAddress;
-    QString state;           // streaming, catchup, ...
-    QString syncState;       // async, sync, potential, quorum
+    QString state;               // streaming, catchup, ...
+    QString syncState;           // async, sync, potential, quorum
     double writeLagSeconds = -1; // -1: unknown (NULL in pg_stat_replication)
     double flushLagSeconds = -1;
     double replayLagSeconds = -1;
-    qint64 lagBytes = -1;    // primary's current LSN - standby's replay LSN
+    qint64 lagBytes = -1; // primary's current LSN - standby's replay LSN
 };
 
 struct RepmgrNodeView
 {
     int nodeId = 0;
     QString name;
-    QString type;       // primary, standby, witness
+    QString type; // primary, standby, witness
     bool active = false;
     int upstreamNodeId = 0; // 0 when none
     int priority = 0;
@@ -96,7 +96,7 @@ struct RepmgrNodeView
 struct RepmgrEvent
 {
     int nodeId = 0;
-    QString event;      // e.g. "standby_promote", "repmgrd_failover_promote"
+    QString event; // e.g. "standby_promote", "repmgrd_failover_promote"
     bool successful = false;
     QDateTime timestamp; // UTC
     QString details;
@@ -109,9 +109,9 @@ struct PostgresNodeState
     bool reachable = false;
     QString role; // primary, standby, unknown
     int timeline = 0;
-    QString currentLsn;  // primary: pg_current_wal_lsn()
-    QString receivedLsn; // standby: pg_last_wal_receive_lsn()
-    QString replayedLsn; // standby: pg_last_wal_replay_lsn()
+    QString currentLsn;        // primary: pg_current_wal_lsn()
+    QString receivedLsn;       // standby: pg_last_wal_receive_lsn()
+    QString replayedLsn;       // standby: pg_last_wal_replay_lsn()
     qint64 lagBytes = -1;      // standby behind the primary, bytes; -1 unknown
     double lagSeconds = -1;    // standby: now() - pg_last_xact_replay_timestamp()
     QString upstream;          // standby: the node it streams from (from pg_stat_wal_receiver)
@@ -157,8 +157,8 @@ struct PgpoolBackend
     QString status;   // up, down, waiting, unused
     QString pgStatus; // what pgpool's own check says of the server
     double lbWeight = 0;
-    QString role;     // pgpool's view: primary, standby
-    QString pgRole;   // what the server says of itself
+    QString role;   // pgpool's view: primary, standby
+    QString pgRole; // what the server says of itself
     qint64 selectCount = 0;
     bool loadBalanceNode = false;
     qint64 replicationDelay = 0; // bytes (pgpool 4.3 default) or seconds
@@ -172,15 +172,15 @@ struct PgpoolBackend
     qint64 healthCheckSkip = -1;
     qint64 healthCheckRetry = -1;
     double healthCheckAverageMs = -1; // average duration of one check
-    QString lastHealthCheck;           // as pgpool prints it (its local time); empty when never
+    QString lastHealthCheck;          // as pgpool prints it (its local time); empty when never
     QString lastSuccessfulHealthCheck;
     QString lastFailedHealthCheck;
 };
 
 struct PgpoolInstanceState
 {
-    QString task;    // task id (or name) of this pgpool instance
-    QString host;    // swarm-0N: where it runs and where it is reached
+    QString task; // task id (or name) of this pgpool instance
+    QString host; // swarm-0N: where it runs and where it is reached
     bool reachable = false;
     QList<PgpoolBackend> backends;
     Freshness freshness;
@@ -188,16 +188,23 @@ struct PgpoolInstanceState
 
 struct ProxyBackend
 {
-    QString name;    // e.g. app replica address or server name
+    QString name; // e.g. app replica address or server name
     bool up = false;
-    QString detail;  // check status as the proxy reports it
+    QString detail; // check status as the proxy reports it
 };
 
 struct ProxyRoute
 {
     QString host;    // app.pilothouse.lab
     QString service; // backend service
+    QString proxy;   // the proxy instance that reported it: the host it runs on
     QList<ProxyBackend> backends;
+    // A request through this proxy instance, as a user makes it (HTTPS, Host
+    // header, the proxy's certificate verified): 0 when it got no answer.
+    int statusCode = 0;
+    double latencyMs = -1;
+    QString error;
+    Freshness freshness;
 };
 
 struct AppReplicaState
@@ -212,7 +219,7 @@ struct AppReplicaState
 
 struct CertificateState
 {
-    QString where;   // "https://app.pilothouse.lab via swarm-01", a file path, ...
+    QString where; // "https://app.pilothouse.lab via swarm-01", a file path, ...
     QString subject;
     QString issuer;
     QStringList subjectAltNames;
@@ -225,9 +232,10 @@ enum class Severity { Info, Warning, Critical };
 struct Finding
 {
     Severity severity = Severity::Info;
-    QString code;      // stable identifier, e.g. "two-primaries"
-    QString message;   // one sentence for a person
-    QStringList objects; // keys of what it concerns: "pg:pg-1", "pgpool:<task>", "etcd:etcd2", "host:swarm-02"
+    QString code;        // stable identifier, e.g. "two-primaries"
+    QString message;     // one sentence for a person
+    QStringList objects; // keys of what it concerns: "pg:pg-1", "pgpool:<task>", "etcd:etcd2",
+                         // "host:swarm-02"
 };
 
 struct ClusterSnapshot

@@ -249,6 +249,33 @@ void etcd(const ClusterSnapshot &s, Collector &c)
     }
 }
 
+void proxy(const ClusterSnapshot &s, Collector &c)
+{
+    for (const ProxyRoute &r : s.routes) {
+        const QString object = QStringLiteral("route:") + r.host + u'@' + r.proxy;
+        if (r.statusCode == 0 || r.statusCode >= 500)
+            c.add(Severity::Critical, "route-failing",
+                  r.statusCode
+                      ? QObject::tr("https://%1 through the proxy on %2 answers %3.")
+                            .arg(r.host, r.proxy)
+                            .arg(r.statusCode)
+                      : QObject::tr("https://%1 through the proxy on %2 does not answer%3.")
+                            .arg(r.host, r.proxy,
+                                 r.error.isEmpty() ? QString() : QStringLiteral(": ") + r.error),
+                  {object});
+        const auto up = std::count_if(r.backends.cbegin(), r.backends.cend(),
+                                      [](const ProxyBackend &b) { return b.up; });
+        if (!r.backends.isEmpty() && up < r.backends.size())
+            c.add(up == 0 ? Severity::Critical : Severity::Warning, "route-backends-down",
+                  QObject::tr("The proxy on %1 sees %2 of %3 %4 backends up.")
+                      .arg(r.proxy)
+                      .arg(up)
+                      .arg(r.backends.size())
+                      .arg(r.service),
+                  {object});
+    }
+}
+
 void certificates(const ClusterSnapshot &s, const QDateTime &now, const Thresholds &t, Collector &c)
 {
     for (const CertificateState &cert : s.certificates) {
@@ -309,6 +336,7 @@ QList<Finding> compute(const ClusterSnapshot &snapshot, const QDateTime &now,
     postgres(snapshot, thresholds, c);
     pgpool(snapshot, c);
     etcd(snapshot, c);
+    proxy(snapshot, c);
     certificates(snapshot, now, thresholds, c);
     staleness(snapshot, now, c);
     return c.take();

@@ -69,8 +69,10 @@ QMap<QString, QString> flatten(const ClusterSnapshot &s)
         }
     }
     for (const ProxyRoute &r : s.routes) {
+        const QString o = QStringLiteral("route:") + r.host + QStringLiteral("@") + r.proxy;
+        put(o, "answers", r.statusCode ? QString::number(r.statusCode) : QStringLiteral("no"));
         for (const ProxyBackend &b : r.backends)
-            put(QStringLiteral("route:") + r.host + u'/' + b.name, "up", yesNo(b.up));
+            put(o + u'/' + b.name, "up", yesNo(b.up));
     }
     for (const AppReplicaState &a : s.appReplicas)
         put(QStringLiteral("app:") + a.task, "healthy", yesNo(a.healthy));

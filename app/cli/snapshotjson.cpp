@@ -168,9 +168,14 @@ QJsonObject toJson(const ClusterSnapshot &s, const QDateTime &now)
             backends.append(QJsonObject{{QStringLiteral("name"), b.name},
                                         {QStringLiteral("up"), b.up},
                                         {QStringLiteral("detail"), orNull(b.detail)}});
-        routes.append(QJsonObject{{QStringLiteral("host"), r.host},
-                                  {QStringLiteral("service"), r.service},
-                                  {QStringLiteral("backends"), backends}});
+        routes.append(QJsonObject{
+            {QStringLiteral("host"), r.host},
+            {QStringLiteral("via"), r.proxy},
+            {QStringLiteral("service"), r.service},
+            {QStringLiteral("backends"), backends},
+            {QStringLiteral("status_code"), r.statusCode ? QJsonValue(r.statusCode) : QJsonValue()},
+            {QStringLiteral("latency_ms"), orNull(r.latencyMs)},
+            {QStringLiteral("error"), orNull(r.error)}});
     }
     QJsonArray replicas;
     for (const AppReplicaState &a : s.appReplicas)

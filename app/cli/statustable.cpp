@@ -156,12 +156,17 @@ QString render(const ClusterSnapshot &s, const QDateTime &now)
                            .arg(s.etcd.clusterSize)
                            .arg(s.etcd.quorum ? QStringLiteral("ok") : QStringLiteral("LOST")));
 
-    Table routes(
-        {QStringLiteral("ROUTE"), QStringLiteral("SERVICE"), QStringLiteral("BACKENDS UP")});
+    Table routes({QStringLiteral("ROUTE"), QStringLiteral("VIA"), QStringLiteral("SERVICE"),
+                  QStringLiteral("BACKENDS UP"), QStringLiteral("HTTPS")});
     for (const ProxyRoute &r : s.routes) {
         const auto up = std::count_if(r.backends.cbegin(), r.backends.cend(),
                                       [](const ProxyBackend &b) { return b.up; });
-        routes.add({r.host, r.service, QStringLiteral("%1/%2").arg(up).arg(r.backends.size())});
+        const QString https =
+            r.statusCode
+                ? QStringLiteral("%1 in %2 ms").arg(r.statusCode).arg(r.latencyMs, 0, 'f', 1)
+                : QStringLiteral("NO ANSWER ") + r.error;
+        routes.add({r.host, r.proxy, r.service,
+                    QStringLiteral("%1/%2").arg(up).arg(r.backends.size()), https});
     }
     out += routes.render(QStringLiteral("Proxy routes"));
 

@@ -10,6 +10,7 @@
 #include "app/connectors/pg/pgpoolprobe.h"
 #include "app/connectors/ssh/sshoptions.h"
 #include "app/connectors/ssh/sshsession.h"
+#include "app/monitor/proxyprobe.h"
 #include "models/findings.h"
 
 #include <QElapsedTimer>
@@ -19,8 +20,9 @@ namespace Pilothouse {
 namespace {
 const QString DockerSocket = QStringLiteral("/var/run/docker.sock");
 constexpr int SshRetryMs = 3000;
-constexpr int PublishDelayMs = 20;      // coalesces answers that arrive together
-constexpr int RepmgrFirstReadMs = 3000; // how long the first round waits for repmgr's view
+constexpr int PublishDelayMs = 20;        // coalesces answers that arrive together
+constexpr int CertificateEveryTicks = 30; // certificates change rarely; a handshake costs
+constexpr int RepmgrFirstReadMs = 3000;   // how long the first round waits for repmgr's view
 } // namespace
 
 struct ClusterMonitor::HostLink
@@ -138,6 +140,26 @@ void ClusterMonitor::start()
         m_etcd->refresh();
     }
 
+    if (!s.domain.isEmpty() && !s.proxy.isEmpty()) {
+        m_proxy = new ProxyProbe(m_inventory, this);
+        m_waitingFor.insert(QStringLiteral("proxy"));
+        connect(m_proxy, &ProxyProbe::refreshed, this, [this](const ProxyProbe::Reading &r) {
+            m_working.routes = r.routes;
+            if (!r.replicas.isEmpty()) {
+                m_working.appReplicas = r.replicas;
+            } else {
+                // No proxy's stats answered: keep what was known, marked stale.
+                for (AppReplicaState &a : m_working.appReplicas) {
+                    a.freshness.stale = true;
+                    a.freshness.error = tr("no proxy instance answered for its stats");
+                }
+            }
+            if (!r.certificates.isEmpty())
+                m_working.certificates = r.certificates;
+            answered(QStringLiteral("proxy"));
+            schedulePublish();
+        });
+    }
     m_started.start();
     m_firstRoundDeadline.start(m_options.firstRoundTimeoutMs);
     m_tick.start();
@@ -241,13 +263,16 @@ void ClusterMonitor::connectHost(HostLink &link)
                     endpoint.requestTimeoutMs = 5000;
                     l->docker = new DockerClient(endpoint, this);
                     // Container events are per engine, so every host gets its own stream; service
-            // and node events come from each manager alike and only coalesce into one re-read.
-            auto *events = new DockerEventStream(l->docker, l->docker);
-            events->setFilters({{QStringLiteral("type"),
-                                 {QStringLiteral("container"), QStringLiteral("service"), QStringLiteral("node")}}});
-            connect(events, &DockerEventStream::event, this, &ClusterMonitor::onDockerEvent);
-            events->start();
-            refreshSwarm();
+                    // and node events come from each manager alike and only coalesce into one
+                    // re-read.
+                    auto *events = new DockerEventStream(l->docker, l->docker);
+                    events->setFilters({{QStringLiteral("type"),
+                                         {QStringLiteral("container"), QStringLiteral("service"),
+                                          QStringLiteral("node")}}});
+                    connect(events, &DockerEventStream::event, this,
+                            &ClusterMonitor::onDockerEvent);
+                    events->start();
+                    refreshSwarm();
                 });
     }
     link.sinceAttempt.start();
@@ -284,6 +309,23 @@ void ClusterMonitor::tick()
     }
     if (m_etcd && !m_etcd->isRunning())
         m_etcd->refresh();
+    refreshProxy();
+    ++m_ticks;
+}
+
+void ClusterMonitor::refreshProxy()
+{
+    if (!m_proxy || m_proxy->isRefreshing())
+        return;
+    // Every instance of the proxy service, where Swarm runs it (host-mode ports).
+    QStringList hosts;
+    for (const TaskState &t : std::as_const(m_working.tasks)) {
+        if (t.service == m_inventory.settings.proxy && t.desiredState == u"running" &&
+            !hosts.contains(t.hostname))
+            hosts.append(t.hostname);
+    }
+    hosts.sort();
+    m_proxy->refresh(hosts, m_ticks % CertificateEveryTicks == 0);
 }
 
 DockerClient *ClusterMonitor::swarmClient() const
@@ -373,6 +415,8 @@ void ClusterMonitor::onSwarmRead(QList<SwarmNodeState> nodes, QList<ServiceState
     m_working.services = std::move(services);
     m_working.tasks = std::move(tasks);
     syncPgpoolProbes();
+    if (m_working.routes.isEmpty())
+        refreshProxy(); // the first time the proxy's hosts are known
     answered(QStringLiteral("swarm"));
     schedulePublish();
     if (m_swarmAgain)

@@ -19,6 +19,7 @@ class DockerClient;
 class EtcdClusterProbe;
 class PgNodeProbe;
 class PgpoolProbe;
+class ProxyProbe;
 class SshSession;
 struct DockerEvent;
 struct EtcdReading;
@@ -78,6 +79,7 @@ private:
     void onDockerEvent(const DockerEvent &event);
     void syncPgpoolProbes();
     void onEtcdRead(const EtcdReading &reading);
+    void refreshProxy();
     void answered(const QString &component);
     void schedulePublish();
     void publish();
@@ -100,6 +102,8 @@ private:
     QList<PgNodeProbe *> m_postgres;
     QHash<QString, PgpoolProbe *> m_pgpools; // by task id
     EtcdClusterProbe *m_etcd = nullptr;
+    ProxyProbe *m_proxy = nullptr;
+    int m_ticks = 0;
     bool m_swarmBusy = false;
     bool m_swarmAgain = false;
 

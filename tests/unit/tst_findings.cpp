@@ -241,6 +241,43 @@ private Q_SLOTS:
         QCOMPARE(stale->objects, QStringList{QStringLiteral("pg:pg-3")});
     }
 
+    void proxyRoutes()
+    {
+        ClusterSnapshot s = healthy();
+        ProxyRoute ok;
+        ok.host = QStringLiteral("app.pilothouse.lab");
+        ok.service = QStringLiteral("app");
+        ok.proxy = QStringLiteral("swarm-01");
+        ok.statusCode = 200;
+        for (int i = 1; i <= 3; ++i)
+            ok.backends.append({QStringLiteral("app%1").arg(i), true, {}});
+        s.routes.append(ok);
+        QCOMPARE(codes(Findings::compute(s, Now)), QStringList());
+
+        ProxyRoute degraded = ok;
+        degraded.proxy = QStringLiteral("swarm-02");
+        degraded.backends[0].up = false;
+        ProxyRoute dead = ok;
+        dead.proxy = QStringLiteral("swarm-03");
+        dead.statusCode = 0;
+        dead.error = QStringLiteral("connection refused");
+        for (ProxyBackend &b : dead.backends)
+            b.up = false;
+        s.routes << degraded << dead;
+        const auto f = Findings::compute(s, Now);
+        const Finding *failing = find(f, QStringLiteral("route-failing"));
+        QVERIFY(failing);
+        QCOMPARE(failing->objects,
+                 QStringList{QStringLiteral("route:app.pilothouse.lab@swarm-03")});
+        QVERIFY(failing->message.contains(QStringLiteral("connection refused")));
+        QCOMPARE(codes(f).count(QStringLiteral("route-backends-down")), 2);
+        for (const Finding &x : f) {
+            if (x.code == u"route-backends-down")
+                QCOMPARE(x.severity, x.objects.first().endsWith(u"swarm-03") ? Severity::Critical
+                                                                             : Severity::Warning);
+        }
+    }
+
     void unreachableHostAndSwarmNode()
     {
         ClusterSnapshot s = healthy();

@@ -117,7 +117,10 @@ QList<ProxyRoute> routes(const QList<HaproxyStatsRow> &rows,
             continue;
         if (!index.contains(r.proxy)) {
             index.insert(r.proxy, out.size());
-            out.append(ProxyRoute{hostsByBackend.value(r.proxy), r.proxy, {}});
+            ProxyRoute route;
+            route.host = hostsByBackend.value(r.proxy);
+            route.service = r.proxy;
+            out.append(route);
         }
         if (r.type != HaproxyStatsRow::Type::Server)
             continue;
