@@ -94,7 +94,9 @@ void ClusterMonitor::start()
         config.host = it.value();
         config.address = host ? host->address : it.value();
         config.port = s.postgresPort;
-        config.database = s.database;
+        // One connection per node: to repmgr's database when there is one, where
+        // repmgr.nodes and repmgr.events live; pg_stat_* read the same from any.
+        config.database = s.repmgrDatabase.isEmpty() ? s.database : s.repmgrDatabase;
         config.repmgrDatabase = s.repmgrDatabase;
         config.user = s.monitorUser;
         config.password = m_options.monitorPassword;

@@ -75,9 +75,9 @@ cpu=$(echo "(($u1 + $s1) - ($u0 + $s0)) / $ticks / ($t1 - $t0) * 100" | bc -l)
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$watch_pid/status")
 conns=$(for n in 1 2 3; do
   PGPASSWORD=$monitor_pw psql -h 10.213.0.1$n -U pilothouse_monitor -d app -Atc \
-    "select count(*) from pg_stat_activity where application_name = 'pilothouse-monitor' and datname = 'app'"
+    "select count(*) from pg_stat_activity where application_name = 'pilothouse-monitor' and client_addr = '10.213.0.1'"
 done | tr '\n' ' ')
-printf 'CPU: %.2f %% of one core   RSS: %.1f MB   monitoring connections per node (db app): %s\n' \
+printf 'CPU: %.2f %% of one core   RSS: %.1f MB   monitoring connections per node (from the console): %s\n' \
   "$cpu" "$(echo "$rss / 1024" | bc -l)" "$conns"
 kill "$watch_pid"; wait "$watch_pid" 2>/dev/null || true
 

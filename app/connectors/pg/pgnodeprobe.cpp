@@ -62,7 +62,7 @@ void PgNodeProbe::start()
     o.connectTimeoutMs = m_config.connectTimeoutMs;
     o.label = m_config.name;
     m_monitor->start(o);
-    if (!m_config.repmgrDatabase.isEmpty()) {
+    if (!m_config.repmgrDatabase.isEmpty() && m_config.repmgrDatabase != m_config.database) {
         o.database = m_config.repmgrDatabase;
         o.label = m_config.name + QStringLiteral(" repmgr");
         m_repmgr->start(o);
@@ -80,9 +80,16 @@ bool PgNodeProbe::isMonitorConnected() const
     return m_monitor->isConnected();
 }
 
+PgSession *PgNodeProbe::repmgrSession() const
+{
+    // Monitoring from the repmgr database itself needs one connection, not two:
+    // the pg_stat_* views it reads are the same from every database.
+    return m_config.repmgrDatabase == m_config.database ? m_monitor : m_repmgr;
+}
+
 bool PgNodeProbe::isRepmgrConnected() const
 {
-    return m_repmgr->isConnected();
+    return !m_config.repmgrDatabase.isEmpty() && repmgrSession()->isConnected();
 }
 
 void PgNodeProbe::refresh()
@@ -107,7 +114,7 @@ void PgNodeProbe::refresh()
         return;
     }
 
-    const bool withRepmgr = m_repmgr->isConnected();
+    const bool withRepmgr = isRepmgrConnected();
     m_pending = withRepmgr ? 2 : 1;
     m_monitor->connection()->query(
         PgParse::nodeStatusSql(), m_config.queryTimeoutMs, this,
@@ -128,7 +135,7 @@ void PgNodeProbe::refresh()
         });
     if (!withRepmgr)
         return;
-    m_repmgr->connection()->query(
+    repmgrSession()->connection()->query(
         PgParse::repmgrStatusSql(m_cursor, m_config.eventBacklog, MaxEventsPerRead),
         m_config.queryTimeoutMs, this, [this](const Result<PgReply> &reply) {
             // Without repmgr's view the node's own state still stands: keep

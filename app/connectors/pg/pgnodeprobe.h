@@ -79,6 +79,7 @@ Q_SIGNALS:
 
 private:
     void finishStep();
+    PgSession *repmgrSession() const;
 
     PgNodeProbeConfig m_config;
     PgSession *m_monitor;
