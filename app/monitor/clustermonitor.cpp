@@ -20,8 +20,11 @@ namespace Pilothouse {
 namespace {
 const QString DockerSocket = QStringLiteral("/var/run/docker.sock");
 constexpr int SshRetryMs = 3000;
-constexpr int PublishDelayMs = 20;        // coalesces answers that arrive together
+constexpr int PublishDelayMs = 100; // coalesces the answers of one tick into one snapshot
+constexpr int SwarmEveryTicks = 5;
+constexpr int ProxyEveryTicks = 1;
 constexpr int CertificateEveryTicks = 30; // certificates change rarely; a handshake costs
+constexpr int HttpsEveryTicks = 5;        // a request through the proxy is a TLS handshake too
 constexpr int RepmgrFirstReadMs = 3000;   // how long the first round waits for repmgr's view
 } // namespace
 
@@ -300,7 +303,10 @@ void ClusterMonitor::tick()
             break;
         }
     }
-    refreshSwarm();
+    // Docker events announce task, service and node changes at once; the
+    // full re-read is the safety net for anything an event stream missed.
+    if (m_ticks % SwarmEveryTicks == 0)
+        refreshSwarm();
     for (PgNodeProbe *probe : std::as_const(m_postgres)) {
         if (!probe->isRefreshing())
             probe->refresh();
@@ -311,7 +317,8 @@ void ClusterMonitor::tick()
     }
     if (m_etcd && !m_etcd->isRunning())
         m_etcd->refresh();
-    refreshProxy();
+    if (m_ticks % ProxyEveryTicks == 0)
+        refreshProxy();
     ++m_ticks;
 }
 
@@ -327,7 +334,7 @@ void ClusterMonitor::refreshProxy()
             hosts.append(t.hostname);
     }
     hosts.sort();
-    m_proxy->refresh(hosts, m_ticks % CertificateEveryTicks == 0);
+    m_proxy->refresh(hosts, m_ticks % HttpsEveryTicks == 0, m_ticks % CertificateEveryTicks == 0);
 }
 
 DockerClient *ClusterMonitor::swarmClient() const

@@ -26,119 +26,135 @@ ProxyProbe::ProxyProbe(const Inventory &inventory, QObject *parent)
 
 ProxyProbe::~ProxyProbe() = default;
 
-void ProxyProbe::refresh(const QStringList &proxyHosts, bool withCertificates)
+void ProxyProbe::refresh(const QStringList &proxyHosts, bool withHttps, bool withCertificates)
 {
     if (m_pending > 0 || proxyHosts.isEmpty())
         return;
     m_next = {};
-    const ClusterSettings &s = m_inventory.settings;
-    const QString domain = s.domain;
     for (const QString &hostName : proxyHosts) {
         const InventoryHost *host = m_inventory.host(hostName);
         if (!host)
             continue;
-        const QString address = host->address;
-
-        ++m_pending;
-        HttpProbeRequest stats;
-        stats.url = QUrl(QStringLiteral("http://%1:%2/stats;csv").arg(address).arg(StatsPort));
-        stats.timeoutMs = TimeoutMs;
-        stats.maxBodyBytes = StatsMaxBytes;
-        m_http->get(
-            stats, this, [this, hostName, domain](const Pilothouse::Result<HttpProbeResult> &r) {
-                QList<ProxyRoute> routes;
-                if (r && r.value().statusCode == 200) {
-                    const auto rows = HaproxyStats::parseCsv(r.value().body);
-                    if (rows) {
-                        routes = HaproxyStats::routes(rows.value(),
-                                                      {{m_inventory.settings.appService, domain}});
-                        if (m_next.replicas.isEmpty()) {
-                            for (const HaproxyStatsRow &row : rows.value()) {
-                                if (row.type != HaproxyStatsRow::Type::Server ||
-                                    row.proxy != m_inventory.settings.appService ||
-                                    row.isUnusedSlot())
-                                    continue;
-                                AppReplicaState a;
-                                a.task = row.name;
-                                a.host = row.address;
-                                a.healthy = row.isUp();
-                                a.latencyMs = row.checkDurationMs;
-                                a.detail = row.checkStatus + u' ' + row.checkDescription;
-                                a.freshness = Freshness{QDateTime::currentDateTimeUtc(), false, {}};
-                                m_next.replicas.append(a);
-                            }
-                        }
-                    }
+        ProxyRoute route;
+        route.host = m_inventory.settings.domain;
+        route.proxy = hostName;
+        if (!withHttps) {
+            // Between requests through the proxy, its last answer stands.
+            for (const ProxyRoute &last : std::as_const(m_last.routes)) {
+                if (last.proxy == hostName) {
+                    route.statusCode = last.statusCode;
+                    route.latencyMs = last.latencyMs;
+                    route.error = last.error;
                 }
-                for (ProxyRoute &route : routes) {
-                    route.proxy = hostName;
-                    route.freshness = Freshness{QDateTime::currentDateTimeUtc(), false, {}};
-                }
-                // Keep only the routes users reach: the app's. Merge with the HTTPS result if it
-                // came first.
-                for (const ProxyRoute &route : std::as_const(routes)) {
-                    if (route.host != domain)
-                        continue;
-                    auto it =
-                        std::find_if(m_next.routes.begin(), m_next.routes.end(),
-                                     [&](const ProxyRoute &x) { return x.proxy == hostName; });
-                    if (it == m_next.routes.end()) {
-                        m_next.routes.append(route);
-                    } else {
-                        it->service = route.service;
-                        it->backends = route.backends;
-                    }
-                }
-                done();
-            });
-
-        ++m_pending;
-        HttpProbeRequest https;
-        https.url = QUrl(QStringLiteral("https://%1/healthz").arg(domain));
-        https.connectAddress = address;
-        https.caCertificates = m_trusted;
-        https.timeoutMs = TimeoutMs;
-        m_http->get(
-            https, this, [this, hostName, domain](const Pilothouse::Result<HttpProbeResult> &r) {
-                auto it = std::find_if(m_next.routes.begin(), m_next.routes.end(),
-                                       [&](const ProxyRoute &x) { return x.proxy == hostName; });
-                if (it == m_next.routes.end()) {
-                    ProxyRoute route;
-                    route.host = domain;
-                    route.proxy = hostName;
-                    m_next.routes.append(route);
-                    it = std::prev(m_next.routes.end());
-                }
-                if (r) {
-                    it->statusCode = r.value().statusCode;
-                    it->latencyMs = r.value().latencyMs;
-                    it->freshness = Freshness{QDateTime::currentDateTimeUtc(), false, {}};
-                } else {
-                    it->error = r.error().message;
-                }
-                done();
-            });
-
-        if (withCertificates) {
-            ++m_pending;
-            TlsProbeRequest tls;
-            tls.address = address;
-            tls.serverName = domain;
-            tls.caCertificates = m_trusted;
-            tls.timeoutMs = TimeoutMs;
-            m_tls->probe(
-                tls, this, [this, hostName, domain](const Pilothouse::Result<TlsProbeResult> &r) {
-                    if (r && !r.value().chain.isEmpty()) {
-                        CertificateState leaf = r.value().chain.first();
-                        leaf.where = QStringLiteral("https://%1 via %2").arg(domain, hostName);
-                        m_next.certificates.append(leaf);
-                    }
-                    done();
-                });
+            }
         }
+        m_next.routes.append(route);
+        readStats(hostName, host->address);
+        if (withHttps)
+            readHttps(hostName, host->address);
+        if (withCertificates)
+            readCertificate(hostName, host->address);
     }
     if (m_pending == 0)
         Q_EMIT refreshed(m_next);
+}
+
+ProxyRoute *ProxyProbe::routeVia(const QString &hostName)
+{
+    for (ProxyRoute &r : m_next.routes) {
+        if (r.proxy == hostName)
+            return &r;
+    }
+    return nullptr;
+}
+
+void ProxyProbe::readStats(const QString &hostName, const QString &address)
+{
+    ++m_pending;
+    HttpProbeRequest request;
+    request.url = QUrl(QStringLiteral("http://%1:%2/stats;csv").arg(address).arg(StatsPort));
+    request.timeoutMs = TimeoutMs;
+    request.maxBodyBytes = StatsMaxBytes;
+    m_http->get(request, this, [this, hostName](const Pilothouse::Result<HttpProbeResult> &r) {
+        const ClusterSettings &s = m_inventory.settings;
+        const auto rows =
+            r && r.value().statusCode == 200
+                ? HaproxyStats::parseCsv(r.value().body)
+                : Pilothouse::Result<QList<HaproxyStatsRow>>(
+                      Error{r ? QStringLiteral("stats answered %1").arg(r.value().statusCode)
+                              : r.error().message,
+                            {},
+                            0,
+                            0});
+        ProxyRoute *route = routeVia(hostName);
+        if (rows && route) {
+            for (const ProxyRoute &read :
+                 HaproxyStats::routes(rows.value(), {{s.appService, s.domain}})) {
+                if (read.service == s.appService) {
+                    route->service = read.service;
+                    route->backends = read.backends;
+                    route->freshness = Freshness{QDateTime::currentDateTimeUtc(), false, {}};
+                }
+            }
+        } else if (route) {
+            route->freshness.stale = true;
+            route->freshness.error = rows.error().message;
+        }
+        // The app replicas as the first instance that answered sees them (each server = one task).
+        if (rows && m_next.replicas.isEmpty()) {
+            for (const HaproxyStatsRow &row : rows.value()) {
+                if (row.type != HaproxyStatsRow::Type::Server || row.proxy != s.appService ||
+                    row.isUnusedSlot())
+                    continue;
+                AppReplicaState a;
+                a.task = row.name;
+                a.host = row.address;
+                a.healthy = row.isUp();
+                a.latencyMs = row.checkDurationMs;
+                a.detail = row.checkStatus + u' ' + row.checkDescription;
+                a.freshness = Freshness{QDateTime::currentDateTimeUtc(), false, {}};
+                m_next.replicas.append(a);
+            }
+        }
+        done();
+    });
+}
+
+void ProxyProbe::readHttps(const QString &hostName, const QString &address)
+{
+    ++m_pending;
+    HttpProbeRequest request;
+    request.url = QUrl(QStringLiteral("https://%1/healthz").arg(m_inventory.settings.domain));
+    request.connectAddress = address;
+    request.caCertificates = m_trusted;
+    request.timeoutMs = TimeoutMs;
+    m_http->get(request, this, [this, hostName](const Pilothouse::Result<HttpProbeResult> &r) {
+        if (ProxyRoute *route = routeVia(hostName)) {
+            route->statusCode = r ? r.value().statusCode : 0;
+            route->latencyMs = r ? r.value().latencyMs : -1;
+            route->error = r ? QString() : r.error().message;
+        }
+        done();
+    });
+}
+
+void ProxyProbe::readCertificate(const QString &hostName, const QString &address)
+{
+    ++m_pending;
+    TlsProbeRequest request;
+    request.address = address;
+    request.serverName = m_inventory.settings.domain;
+    request.caCertificates = m_trusted;
+    request.timeoutMs = TimeoutMs;
+    m_tls->probe(request, this, [this, hostName](const Pilothouse::Result<TlsProbeResult> &r) {
+        if (r && !r.value().chain.isEmpty()) {
+            CertificateState leaf = r.value().chain.first();
+            leaf.where =
+                QStringLiteral("https://%1 via %2").arg(m_inventory.settings.domain, hostName);
+            m_next.certificates.append(leaf);
+        }
+        done();
+    });
 }
 
 void ProxyProbe::done()
@@ -147,6 +163,7 @@ void ProxyProbe::done()
         return;
     std::sort(m_next.routes.begin(), m_next.routes.end(),
               [](const ProxyRoute &a, const ProxyRoute &b) { return a.proxy < b.proxy; });
+    m_last = m_next;
     Q_EMIT refreshed(m_next);
 }
 

@@ -33,14 +33,20 @@ public:
     explicit ProxyProbe(const Inventory &inventory, QObject *parent = nullptr);
     ~ProxyProbe() override;
 
-    // Reads every instance; `withCertificates` adds a TLS handshake per instance.
-    void refresh(const QStringList &proxyHosts, bool withCertificates);
+    // Reads every instance's stats; `withHttps` adds a request through each
+    // (a TLS handshake each: the costly part), `withCertificates` reads each
+    // one's certificate. Without `withHttps` the last HTTPS result stays.
+    void refresh(const QStringList &proxyHosts, bool withHttps, bool withCertificates);
     bool isRefreshing() const { return m_pending > 0; }
 
 Q_SIGNALS:
     void refreshed(const Pilothouse::ProxyProbe::Reading &reading);
 
 private:
+    void readStats(const QString &hostName, const QString &address);
+    void readHttps(const QString &hostName, const QString &address);
+    void readCertificate(const QString &hostName, const QString &address);
+    ProxyRoute *routeVia(const QString &hostName);
     void done();
 
     Inventory m_inventory;
@@ -49,6 +55,7 @@ private:
     TlsProbe *m_tls;
     int m_pending = 0;
     Reading m_next;
+    Reading m_last;
 };
 
 } // namespace Pilothouse

@@ -50,7 +50,12 @@ void EtcdClusterProbe::refresh()
     if (m_outstanding > 0)
         return;
     m_probes.clear();
-    m_memberList.reset();
+    // Status answers every refresh (leader, term, index, alarms). /health is a
+    // quorum read and the member list rarely changes: both are asked less
+    // often, which keeps a 1 Hz monitor cheap for etcd and for the console.
+    const bool withHealth = m_refreshes % HealthEveryRefreshes == 0;
+    const bool withMembers = !m_memberList || m_refreshes % MembersEveryRefreshes == 0;
+    ++m_refreshes;
     const QDateTime now = QDateTime::currentDateTimeUtc();
     for (const Member &m : std::as_const(m_members))
         m_probes.append(EtcdMemberProbe{m.name, m.host, {}, {}, {}, {}, now});
@@ -59,16 +64,20 @@ void EtcdClusterProbe::refresh()
         m_outstanding = 1;
         return;
     }
-    m_outstanding = static_cast<int>(m_clients.size()) * 3;
+    if (withMembers)
+        m_memberList.reset();
+    m_outstanding = static_cast<int>(m_clients.size()) * (1 + int(withHealth) + int(withMembers));
     for (qsizetype i = 0; i < m_clients.size(); ++i) {
         EtcdClient *c = m_clients.at(i);
-        c->health(this, [this, i](Result<EtcdHealth> r) {
-            if (r)
-                m_probes[i].health = r.value();
-            else
-                m_probes[i].healthError = r.error().message;
-            done();
-        });
+        if (withHealth) {
+            c->health(this, [this, i](Result<EtcdHealth> r) {
+                if (r)
+                    m_probes[i].health = r.value();
+                else
+                    m_probes[i].healthError = r.error().message;
+                done();
+            });
+        }
         c->status(this, [this, i](Result<EtcdStatus> r) {
             if (r)
                 m_probes[i].status = r.value();
@@ -76,12 +85,14 @@ void EtcdClusterProbe::refresh()
                 m_probes[i].statusError = r.error().message;
             done();
         });
-        // Every member is asked: the first answer gives the cluster's size.
-        c->memberList(this, [this](Result<EtcdMemberList> r) {
-            if (r && !m_memberList)
-                m_memberList = r.value();
-            done();
-        });
+        if (withMembers) {
+            // Every member is asked: the first answer gives the cluster's size.
+            c->memberList(this, [this](Result<EtcdMemberList> r) {
+                if (r && !m_memberList)
+                    m_memberList = r.value();
+                done();
+            });
+        }
     }
 }
 

@@ -57,6 +57,9 @@ private:
     QList<EtcdMemberProbe> m_probes;
     std::optional<EtcdMemberList> m_memberList;
     int m_outstanding = 0;
+    int m_refreshes = 0;
+    static constexpr int HealthEveryRefreshes = 5;
+    static constexpr int MembersEveryRefreshes = 30;
 };
 
 } // namespace Pilothouse
