@@ -15,6 +15,7 @@
 #include <QTest>
 
 #include "tests/integration/labaccess.h"
+#include "tests/testsupport.h"
 #include <memory>
 
 using namespace Pilothouse;
@@ -23,27 +24,12 @@ namespace {
 
 constexpr int AnswerMs = 10000;
 
-// Runs one client call and waits for its callback (tests only).
 template<typename T, typename Call> std::optional<Result<T>> await(Call call)
 {
-    std::optional<Result<T>> out;
-    call([&out](Result<T> r) { out.emplace(std::move(r)); });
-    (void)QTest::qWaitFor([&out] { return out.has_value(); },
-                          AnswerMs); // nullopt says it timed out
-    return out;
-}
-
-const char *why(const auto &r)
-{
-    static QByteArray text;
-    text = !r ? QByteArray("no answer in time")
-              : (r->ok() ? QByteArray() : r->error().message.toUtf8());
-    return text.constData();
+    return TestSupport::await<T>(std::move(call), AnswerMs);
 }
 
 } // namespace
-
-#define REQUIRE_OK(r) QVERIFY2((r) && (r)->ok(), why(r))
 
 class TestEtcdLab final : public QObject
 {

@@ -12,6 +12,7 @@
 #include <QTest>
 
 #include "tests/integration/labaccess.h"
+#include "tests/testsupport.h"
 
 using namespace Pilothouse;
 
@@ -19,23 +20,10 @@ namespace {
 
 template<typename T, typename Call> std::optional<Result<T>> await(Call call)
 {
-    std::optional<Result<T>> out;
-    call([&out](Result<T> r) { out.emplace(std::move(r)); });
-    (void)QTest::qWaitFor([&out] { return out.has_value(); }, 15000); // nullopt: timed out
-    return out;
-}
-
-const char *why(const auto &r)
-{
-    static QByteArray text;
-    text = !r ? QByteArray("no answer in time")
-              : (r->ok() ? QByteArray() : r->error().message.toUtf8());
-    return text.constData();
+    return TestSupport::await<T>(std::move(call), 15000);
 }
 
 } // namespace
-
-#define REQUIRE_OK(r) QVERIFY2((r) && (r)->ok(), why(r))
 
 class TestHttpLab final : public QObject
 {

@@ -18,6 +18,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "tests/testsupport.h"
 #include <functional>
 #include <optional>
 
@@ -125,10 +126,7 @@ private:
 
 QByteArray fixture(const char *name)
 {
-    QFile f(QStringLiteral(PILOTHOUSE_SOURCE_DIR "/tests/fixtures/docker/") + QLatin1String(name));
-    if (!f.open(QIODevice::ReadOnly))
-        qFatal("missing fixture %s", name);
-    return f.readAll();
+    return TestSupport::fixture("docker", name);
 }
 
 // Keeps what a reply said before it deletes itself.

@@ -7,6 +7,8 @@
 #include <QSet>
 #include <QTest>
 
+#include "tests/testsupport.h"
+
 using namespace Pilothouse;
 using namespace Qt::StringLiterals;
 
@@ -15,14 +17,7 @@ class TestDockerReaders final : public QObject
     Q_OBJECT
 
 private:
-    static QByteArray fixture(const char *name)
-    {
-        QFile f(QStringLiteral(PILOTHOUSE_SOURCE_DIR "/tests/fixtures/docker/") +
-                QLatin1String(name));
-        if (!f.open(QIODevice::ReadOnly))
-            qFatal("missing fixture %s", name);
-        return f.readAll();
-    }
+    static QByteArray fixture(const char *name) { return TestSupport::fixture("docker", name); }
     static QJsonDocument json(const char *name) { return QJsonDocument::fromJson(fixture(name)); }
     static QList<SwarmNodeState> nodes()
     {

@@ -12,6 +12,7 @@
 #include <QJsonObject>
 #include <QTest>
 
+#include "tests/testsupport.h"
 #include "tests/unit/http/fakehttpserver.h"
 #include <memory>
 
@@ -21,10 +22,7 @@ namespace {
 
 QByteArray fixture(const char *name)
 {
-    QFile f(QStringLiteral(PILOTHOUSE_SOURCE_DIR "/tests/fixtures/etcd/") + QLatin1String(name));
-    if (!f.open(QIODevice::ReadOnly))
-        qFatal("missing fixture %s", name);
-    return f.readAll();
+    return TestSupport::fixture("etcd", name);
 }
 
 QList<QByteArray> pieces(const QByteArray &data, int size)

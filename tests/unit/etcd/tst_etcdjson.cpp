@@ -8,16 +8,15 @@
 #include <QJsonDocument>
 #include <QTest>
 
+#include "tests/testsupport.h"
+
 using namespace Pilothouse;
 
 namespace {
 
 QByteArray fixture(const char *name)
 {
-    QFile f(QStringLiteral(PILOTHOUSE_SOURCE_DIR "/tests/fixtures/etcd/") + QLatin1String(name));
-    if (!f.open(QIODevice::ReadOnly))
-        qFatal("missing fixture %s", name);
-    return f.readAll();
+    return TestSupport::fixture("etcd", name);
 }
 
 QByteArray compact(const QJsonObject &o)

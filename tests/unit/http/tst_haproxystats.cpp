@@ -6,16 +6,15 @@
 #include <QFile>
 #include <QTest>
 
+#include "tests/testsupport.h"
+
 using namespace Pilothouse;
 
 namespace {
 
 QByteArray fixture(const char *name)
 {
-    QFile f(QStringLiteral(PILOTHOUSE_SOURCE_DIR "/tests/fixtures/http/") + QLatin1String(name));
-    if (!f.open(QIODevice::ReadOnly))
-        qFatal("missing fixture %s", name);
-    return f.readAll();
+    return TestSupport::fixture("http", name);
 }
 
 const HaproxyStatsRow *find(const QList<HaproxyStatsRow> &rows, const char *proxy, const char *name)

@@ -7,6 +7,7 @@
 #include <QTest>
 
 #include "fakehttpserver.h"
+#include "tests/testsupport.h"
 #include <memory>
 
 using namespace Pilothouse;
@@ -15,10 +16,7 @@ namespace {
 
 template<typename T, typename Call> std::optional<Result<T>> await(Call call)
 {
-    std::optional<Result<T>> out;
-    call([&out](Result<T> r) { out.emplace(std::move(r)); });
-    (void)QTest::qWaitFor([&out] { return out.has_value(); }, 10000); // nullopt: timed out
-    return out;
+    return TestSupport::await<T>(std::move(call), 10000);
 }
 
 } // namespace
