@@ -21,6 +21,7 @@
 #include <QTest>
 
 #include "../labaccess.h"
+#include "tests/unit/docker/replyrecorder.h"
 #include <memory>
 #include <optional>
 
@@ -28,28 +29,6 @@ using namespace Pilothouse;
 using namespace Qt::StringLiterals;
 
 namespace {
-
-// Waits for a reply and keeps what it said (it deletes itself afterwards).
-struct Answer
-{
-    std::optional<Result<DockerResponse>> response;
-    std::optional<Result<QJsonDocument>> json;
-    qint64 elapsedMs = -1;
-
-    explicit Answer(DockerReply *r)
-    {
-        auto timer = std::make_shared<QElapsedTimer>();
-        timer->start();
-        QObject::connect(r, &DockerReply::finished, r, [this, r, timer] {
-            response = r->result();
-            json = r->json();
-            elapsedMs = timer->elapsed();
-        });
-    }
-    bool done() const { return response.has_value(); }
-    QString error() const { return json && !json->ok() ? json->error().message : QString(); }
-    QJsonDocument doc() const { return json && json->ok() ? json->value() : QJsonDocument(); }
-};
 
 struct ExecOutcome
 {
@@ -97,10 +76,10 @@ private:
     // pg-1's running task as the swarm reports it (asked of `host`'s engine).
     std::optional<TaskState> pg1Task(DockerClient &client)
     {
-        Answer nodes(client.nodes());
-        Answer services(client.services());
+        ReplyRecorder nodes(client.nodes());
+        ReplyRecorder services(client.services());
         const QString service = m_lab.inventory().settings.stack + u"_pg-1"_s;
-        Answer tasks(
+        ReplyRecorder tasks(
             client.tasks({{u"service"_s, {service}}, {u"desired-state"_s, {u"running"_s}}}));
         if (!QTest::qWaitFor([&] { return nodes.done() && services.done() && tasks.done(); },
                              15000))
@@ -132,14 +111,14 @@ private Q_SLOTS:
         for (const QString &host : std::as_const(m_hosts)) {
             DockerClient client(endpoint(host));
             QSignalSpy negotiated(&client, &DockerClient::apiVersionNegotiated);
-            Answer ping(client.ping());
+            ReplyRecorder ping(client.ping());
             QTRY_VERIFY_WITH_TIMEOUT(ping.done(), 10000);
             QVERIFY2(ping.response->ok(), qPrintable(ping.error()));
             QCOMPARE(ping.response->value().status, 200);
             QCOMPARE(ping.response->value().body, QByteArray("OK"));
             QCOMPARE(ping.response->value().header("api-version"), QByteArray("1.41"));
 
-            Answer version(client.version());
+            ReplyRecorder version(client.version());
             QTRY_VERIFY_WITH_TIMEOUT(version.done(), 10000);
             QVERIFY2(version.json->ok(), qPrintable(version.error()));
             // Docker 20.10 speaks 1.41, below our 1.43: the client speaks 1.41.
@@ -150,7 +129,7 @@ private Q_SLOTS:
             QVERIFY2(v.value(u"Version"_s).toString().startsWith(u"20.10."_s),
                      qPrintable(v.value(u"Version"_s).toString()));
 
-            Answer info(client.info());
+            ReplyRecorder info(client.info());
             QTRY_VERIFY_WITH_TIMEOUT(info.done(), 10000);
             const QJsonObject i = info.doc().object();
             QCOMPARE(i.value(u"Name"_s).toString(), host);
@@ -165,7 +144,7 @@ private Q_SLOTS:
         QString leaderId;
         for (const QString &host : std::as_const(m_hosts)) {
             DockerClient client(endpoint(host));
-            Answer a(client.nodes());
+            ReplyRecorder a(client.nodes());
             QTRY_VERIFY_WITH_TIMEOUT(a.done(), 10000);
             QVERIFY2(a.json->ok(), qPrintable(a.error()));
             const auto nodes = DockerReaders::readNodes(a.doc());
@@ -210,7 +189,7 @@ private Q_SLOTS:
         QCOMPARE(task->currentState, u"running"_s);
         QCOMPARE(task->containerId.size(), 64);
 
-        Answer services(client.services());
+        ReplyRecorder services(client.services());
         QTRY_VERIFY_WITH_TIMEOUT(services.done(), 10000);
         const auto s = DockerReaders::readServices(services.doc());
         QVERIFY(s);
@@ -229,7 +208,7 @@ private Q_SLOTS:
 
         // The container is where the task says: on swarm-01's own engine.
         DockerClient local(endpoint(expectedHost));
-        Answer containers(
+        ReplyRecorder containers(
             local.containers({{u"label"_s, {u"com.docker.swarm.task.id="_s + task->id}}}));
         QTRY_VERIFY_WITH_TIMEOUT(containers.done(), 10000);
         const QJsonArray list = containers.doc().array();
@@ -242,7 +221,7 @@ private Q_SLOTS:
         DockerClient client(endpoint(u"swarm-01"_s));
         const auto task = pg1Task(client);
         QVERIFY(task);
-        Answer inspect(client.get(u"/containers/"_s + task->containerId + u"/json"_s));
+        ReplyRecorder inspect(client.get(u"/containers/"_s + task->containerId + u"/json"_s));
         QTRY_VERIFY_WITH_TIMEOUT(inspect.done(), 10000);
         const QString hostname =
             inspect.doc().object().value(u"Config"_s).toObject().value(u"Hostname"_s).toString();
@@ -303,7 +282,7 @@ private Q_SLOTS:
     {
         // A host the lab does not have: its socket path does not exist.
         DockerClient client(endpoint(u"swarm-09"_s));
-        Answer a(client.nodes());
+        ReplyRecorder a(client.nodes());
         QTRY_VERIFY_WITH_TIMEOUT(a.done(), 5000);
         QVERIFY(!a.response->ok());
         QVERIFY2(a.elapsedMs < 1000, qPrintable(QString::number(a.elapsedMs)));
@@ -322,7 +301,7 @@ private Q_SLOTS:
         e.name = u"mute"_s;
         e.requestTimeoutMs = 800;
         DockerClient client(e);
-        Answer a(client.nodes());
+        ReplyRecorder a(client.nodes());
         QTRY_VERIFY_WITH_TIMEOUT(a.done(), 10000);
         QVERIFY(!a.response->ok());
         QVERIFY2(a.elapsedMs >= 700 && a.elapsedMs < 4000,
@@ -390,8 +369,8 @@ private Q_SLOTS:
         e.socketPath = local;
         e.name = u"swarm-03 via ssh"_s;
         DockerClient client(e);
-        Answer info(client.info());
-        Answer nodes(client.nodes());
+        ReplyRecorder info(client.info());
+        ReplyRecorder nodes(client.nodes());
         QTRY_VERIFY_WITH_TIMEOUT(info.done() && nodes.done(), 15000);
         QVERIFY2(info.json->ok(), qPrintable(info.error()));
         QCOMPARE(client.apiVersion(), u"1.41"_s);
@@ -404,7 +383,7 @@ private Q_SLOTS:
         const auto task = pg1Task(client);
         QVERIFY(task);
         QCOMPARE(task->hostname, u"swarm-01"_s); // seen from swarm-03: not its container
-        Answer local3(client.containers());
+        ReplyRecorder local3(client.containers());
         QTRY_VERIFY_WITH_TIMEOUT(local3.done(), 10000);
         QString pg3;
         for (const QJsonValue &c : local3.doc().array()) {

@@ -19,6 +19,7 @@
 #include <QTest>
 
 #include "tests/testsupport.h"
+#include "tests/unit/docker/replyrecorder.h"
 #include <functional>
 #include <optional>
 
@@ -129,32 +130,6 @@ QByteArray fixture(const char *name)
     return TestSupport::fixture("docker", name);
 }
 
-// Keeps what a reply said before it deletes itself.
-struct Outcome
-{
-    std::optional<Result<DockerResponse>> response;
-    std::optional<Result<QJsonDocument>> json;
-    qint64 elapsedMs = -1;
-
-    void watch(DockerReply *r)
-    {
-        auto timer = std::make_shared<QElapsedTimer>();
-        timer->start();
-        QObject::connect(r, &DockerReply::finished, r, [this, r, timer] {
-            response = r->result();
-            json = r->json();
-            elapsedMs = timer->elapsed();
-        });
-    }
-    bool done() const { return response.has_value(); }
-    QString error() const
-    {
-        if (json && !json->ok())
-            return json->error().message;
-        return {};
-    }
-};
-
 QString errorOf(const std::optional<Result<DockerExecResult>> &r)
 {
     return r && !r->ok() ? r->error().message : QString();
@@ -186,7 +161,7 @@ private Q_SLOTS:
         };
         DockerClient client(DockerEndpoint{engine.path, u"fake"_s});
         QSignalSpy negotiated(&client, &DockerClient::apiVersionNegotiated);
-        Outcome a, b;
+        ReplyRecorder a, b;
         a.watch(client.nodes());
         b.watch(client.services());
         QTRY_VERIFY(a.done() && b.done());
@@ -199,7 +174,7 @@ private Q_SLOTS:
         QCOMPARE(engine.requests.at(1).target, QByteArray("/v1.43/nodes"));
         QCOMPARE(engine.requests.at(2).target, QByteArray("/v1.43/services?status=true"));
         // Later requests go straight out, no second ping.
-        Outcome c;
+        ReplyRecorder c;
         c.watch(client.info());
         QTRY_VERIFY(c.done());
         QCOMPARE(engine.requests.size(), 4);
@@ -218,7 +193,7 @@ private Q_SLOTS:
                 s->write(FakeEngine::response(200, "{}"));
         };
         DockerClient client(engine.path);
-        Outcome o;
+        ReplyRecorder o;
         o.watch(client.info());
         QTRY_VERIFY(o.done());
         QVERIFY2(o.json->ok(), qPrintable(o.error()));
@@ -233,7 +208,7 @@ private Q_SLOTS:
             s->write(FakeEngine::response(200, "OK", "Api-Version: 1.24\r\n"));
         };
         DockerClient client(DockerEndpoint{engine.path, u"old-host"_s});
-        Outcome o;
+        ReplyRecorder o;
         o.watch(client.nodes());
         QTRY_VERIFY(o.done());
         QVERIFY(!o.response->ok());
@@ -254,7 +229,7 @@ private Q_SLOTS:
                 s->write(FakeEngine::response(404, R"({"message":"No such container: deadbeef"})"));
         };
         DockerClient client(DockerEndpoint{engine.path, u"swarm-09"_s});
-        Outcome o;
+        ReplyRecorder o;
         o.watch(client.get(u"/containers/deadbeef/json"_s));
         QTRY_VERIFY(o.done());
         QVERIFY(o.response->ok()); // an answer, just not a happy one
@@ -271,7 +246,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const QString path = dir.path() + u"/nothing-here.sock"_s;
         DockerClient client(path);
-        Outcome o;
+        ReplyRecorder o;
         o.watch(client.nodes());
         QTRY_VERIFY_WITH_TIMEOUT(o.done(), 2000);
         QVERIFY(!o.response->ok());
@@ -286,7 +261,7 @@ private Q_SLOTS:
         DockerEndpoint endpoint{engine.path, u"mute"_s};
         endpoint.requestTimeoutMs = 400;
         DockerClient client(endpoint);
-        Outcome o;
+        ReplyRecorder o;
         o.watch(client.ping());
         QTRY_VERIFY_WITH_TIMEOUT(o.done(), 5000);
         QVERIFY(!o.response->ok());
@@ -306,7 +281,7 @@ private Q_SLOTS:
         o.streaming = true;
         o.timeoutMs = 0;           // streams may last for ever once open...
         o.responseTimeoutMs = 300; // ...but must open promptly
-        Outcome out;
+        ReplyRecorder out;
         out.watch(client.get(u"/events"_s, {}, o));
         QTRY_VERIFY_WITH_TIMEOUT(out.done(), 5000);
         const QString e = out.error();
@@ -317,7 +292,7 @@ private Q_SLOTS:
     {
         FakeEngine engine;
         DockerClient client(engine.path);
-        Outcome running;
+        ReplyRecorder running;
         DockerClient::RequestOptions o;
         o.versioned = false;
         DockerReply *r = client.get(u"/_ping"_s, {}, o);
@@ -329,7 +304,7 @@ private Q_SLOTS:
         QVERIFY(running.elapsedMs < 2000);
 
         // One still waiting for the version negotiation.
-        Outcome waiting;
+        ReplyRecorder waiting;
         DockerReply *w = client.nodes();
         waiting.watch(w);
         w->abort();
@@ -381,7 +356,7 @@ private Q_SLOTS:
             s->write(FakeEngine::response(200, r.target == "/_ping" ? "OK" : "[]"));
         };
         DockerClient client(engine.path);
-        Outcome o;
+        ReplyRecorder o;
         o.watch(client.tasks(
             {{u"service"_s, {u"pilothouse_pg-1"_s}}, {u"desired-state"_s, {u"running"_s}}}));
         QTRY_VERIFY(o.done());
