@@ -26,6 +26,13 @@ constexpr int ProxyEveryTicks = 1;
 constexpr int CertificateEveryTicks = 30; // certificates change rarely; a handshake costs
 constexpr int HttpsEveryTicks = 5;        // a request through the proxy is a TLS handshake too
 constexpr int RepmgrFirstReadMs = 3000;   // how long the first round waits for repmgr's view
+// A probe asked while its last refresh still runs would only queue behind it.
+template<typename Probe> void refreshIfIdle(Probe *probe)
+{
+    if (!probe->isRefreshing())
+        probe->refresh();
+}
+
 } // namespace
 
 struct ClusterMonitor::HostLink
@@ -113,10 +120,7 @@ void ClusterMonitor::start()
                 if (!m_firstRoundDone && state.reachable && state.repmgr.isEmpty() &&
                     !probe->config().repmgrDatabase.isEmpty() &&
                     m_started.elapsed() < RepmgrFirstReadMs) {
-                    QTimer::singleShot(100, probe, [probe] {
-                        if (!probe->isRefreshing())
-                            probe->refresh();
-                    });
+                    QTimer::singleShot(100, probe, [probe] { refreshIfIdle(probe); });
                     return;
                 }
                 auto it =
@@ -130,10 +134,7 @@ void ClusterMonitor::start()
                 schedulePublish();
             });
         // A dropped monitoring connection is the earliest sign of a dead node: look again at once.
-        connect(probe, &PgNodeProbe::connectionLost, this, [probe] {
-            if (!probe->isRefreshing())
-                probe->refresh();
-        });
+        connect(probe, &PgNodeProbe::connectionLost, this, [probe] { refreshIfIdle(probe); });
         startProbe(probe);
     }
 
@@ -193,10 +194,7 @@ void ClusterMonitor::stop()
 // asked earlier, a probe can only say "still connecting", which is no answer.
 template<typename Probe> void ClusterMonitor::startProbe(Probe *probe)
 {
-    connect(probe, &Probe::connected, probe, [probe] {
-        if (!probe->isRefreshing())
-            probe->refresh();
-    });
+    connect(probe, &Probe::connected, probe, [probe] { refreshIfIdle(probe); });
     QTimer::singleShot(probe->config().connectTimeoutMs + 250, probe, [probe] {
         if (!probe->isRefreshing() && !probe->state().freshness.readAt.isValid())
             probe->refresh();
@@ -308,12 +306,10 @@ void ClusterMonitor::tick()
     if (m_ticks % SwarmEveryTicks == 0)
         refreshSwarm();
     for (PgNodeProbe *probe : std::as_const(m_postgres)) {
-        if (!probe->isRefreshing())
-            probe->refresh();
+        refreshIfIdle(probe);
     }
     for (PgpoolProbe *probe : std::as_const(m_pgpools)) {
-        if (!probe->isRefreshing())
-            probe->refresh();
+        refreshIfIdle(probe);
     }
     if (m_etcd && !m_etcd->isRunning())
         m_etcd->refresh();
@@ -440,8 +436,8 @@ void ClusterMonitor::onDockerEvent(const DockerEvent &event)
     // A PostgreSQL container that died or started: ask that node now, not at the next tick.
     const QString service = event.attributes.value(QStringLiteral("com.docker.swarm.service.name"));
     for (PgNodeProbe *probe : std::as_const(m_postgres)) {
-        if (service.endsWith(u'_' + probe->config().name) && !probe->isRefreshing())
-            probe->refresh();
+        if (service.endsWith(u'_' + probe->config().name))
+            refreshIfIdle(probe);
     }
 }
 
@@ -473,10 +469,7 @@ void ClusterMonitor::syncPgpoolProbes()
             answered(key);
             schedulePublish();
         });
-        connect(probe, &PgpoolProbe::connectionLost, this, [probe] {
-            if (!probe->isRefreshing())
-                probe->refresh();
-        });
+        connect(probe, &PgpoolProbe::connectionLost, this, [probe] { refreshIfIdle(probe); });
         startProbe(probe);
     }
     for (auto it = m_pgpools.begin(); it != m_pgpools.end();) {
