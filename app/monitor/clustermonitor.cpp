@@ -10,6 +10,7 @@
 #include "app/connectors/pg/pgpoolprobe.h"
 #include "app/connectors/ssh/sshoptions.h"
 #include "app/connectors/ssh/sshsession.h"
+#include "app/monitor/clusterevents.h"
 #include "app/monitor/proxyprobe.h"
 #include "models/findings.h"
 
@@ -133,6 +134,18 @@ void ClusterMonitor::start()
                 answered(QStringLiteral("pg:") + state.name);
                 schedulePublish();
             });
+        // Every node holds a replicated copy of repmgr.events; the primary's is the one that is
+        // complete. Keys drop the repeats when another node reports the same rows.
+        connect(probe, &PgNodeProbe::repmgrEventsRead, this,
+                [this](const QString &node, const QList<RepmgrEvent> &events) {
+                    const auto it =
+                        std::find_if(m_working.postgres.cbegin(), m_working.postgres.cend(),
+                                     [&](const PostgresNodeState &n) { return n.name == node; });
+                    const QList<RepmgrNodeView> nodes =
+                        it == m_working.postgres.cend() ? QList<RepmgrNodeView>() : it->repmgr;
+                    if (!events.isEmpty())
+                        Q_EMIT eventsOccurred(ClusterEvents::fromRepmgr(events, nodes));
+                });
         // A dropped monitoring connection is the earliest sign of a dead node: look again at once.
         connect(probe, &PgNodeProbe::connectionLost, this, [probe] { refreshIfIdle(probe); });
         startProbe(probe);
@@ -282,7 +295,11 @@ void ClusterMonitor::connectHost(HostLink &link)
                            QStringLiteral("unpause"), QStringLiteral("update"),
                            QStringLiteral("remove")}}});
                     connect(events, &DockerEventStream::event, this,
-                            &ClusterMonitor::onDockerEvent);
+                            [this, l](const DockerEvent &event) {
+                                if (const auto e = ClusterEvents::fromDocker(event, l->host.name))
+                                    Q_EMIT eventsOccurred({*e});
+                                onDockerEvent(event);
+                            });
                     events->start();
                     refreshSwarm();
                 });
@@ -558,6 +575,10 @@ void ClusterMonitor::publish()
         if (!known)
             next.findings.append(f);
     }
+    QList<ClusterEvent> events = ClusterEvents::fromSnapshots(m_snapshot, next);
+    // The first snapshot changes everything from nothing: only its findings are news.
+    if (!m_snapshot.takenAt.isValid())
+        events.removeIf([](const ClusterEvent &e) { return e.source != u"finding"; });
     m_snapshot = next;
     // Several probes answer within one tick; the charts want one point per tick.
     const qint64 t = m_snapshot.takenAt.toMSecsSinceEpoch();
@@ -566,6 +587,8 @@ void ClusterMonitor::publish()
         m_history.record(m_snapshot);
     }
     Q_EMIT snapshotChanged(m_snapshot);
+    if (!events.isEmpty())
+        Q_EMIT eventsOccurred(events);
 }
 
 } // namespace Pilothouse

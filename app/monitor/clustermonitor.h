@@ -2,6 +2,7 @@
 // Lives on the thread that creates it (the GUI thread or the CLI's main
 // thread). Every probe it owns is asynchronous; nothing here blocks.
 
+#include "models/clusterevent.h"
 #include "models/clustersnapshot.h"
 #include "models/history.h"
 #include "models/inventory.h"
@@ -62,6 +63,10 @@ public:
 
 Q_SIGNALS:
     void snapshotChanged(const Pilothouse::ClusterSnapshot &snapshot);
+    // For the timeline: repmgr events (from the primary's copy), Docker
+    // lifecycle events per host, findings that appeared or cleared and state
+    // changes between snapshots. Keys de-duplicate repeats.
+    void eventsOccurred(const QList<Pilothouse::ClusterEvent> &events);
     // Every layer answered (or failed) once, or the first-round timeout passed.
     void firstRoundFinished();
     // A host presented a key known_hosts does not list; nothing was sent to it.
