@@ -20,8 +20,8 @@ kills=${KILLS:-5}
 watch_seconds=${WATCH_SECONDS:-60}
 
 [[ -x $bin ]] || { echo "bench: $bin not built" >&2; exit 1; }
-inventory=$("$lab" status | sed -n 's/^inventory: //p' | tail -n 1)
-"$lab" status >/dev/null || { echo "bench: the lab is not healthy; run: $lab up" >&2; exit 1; }
+status=$("$lab" status 2>&1) || { printf '%s\n' "$status" >&2; echo "bench: the lab is not healthy; run: $lab up" >&2; exit 1; }
+inventory=$(sed -n 's/^inventory: //p' <<<"$status" | tail -n 1)
 
 lab_dir=$(dirname "$inventory")
 key=$lab_dir/ssh/id_ed25519
