@@ -171,7 +171,7 @@ CommandPalette::CommandPalette(QWidget *parent)
     m_empty->setObjectName(QStringLiteral("commandPaletteEmpty"));
     m_empty->setAlignment(Qt::AlignCenter);
     m_empty->setMinimumHeight(rowHeight(fontMetrics()));
-    m_empty->setEnabled(false);
+    m_empty->setForegroundRole(QPalette::PlaceholderText);
     m_empty->hide();
     layout->addWidget(m_empty);
 
@@ -181,7 +181,7 @@ CommandPalette::CommandPalette(QWidget *parent)
     QFont hintFont = m_hint->font();
     hintFont.setPointSizeF(hintFont.pointSizeF() * 0.85);
     m_hint->setFont(hintFont);
-    m_hint->setEnabled(false);
+    m_hint->setForegroundRole(QPalette::PlaceholderText);
     layout->addWidget(m_hint);
 
     connect(m_query, &QLineEdit::textChanged, this, &CommandPalette::queryChanged);
