@@ -11,6 +11,7 @@
 #include <QApplication>
 #include <QBoxLayout>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QHeaderView>
 #include <QLineEdit>
@@ -192,6 +193,7 @@ private Q_SLOTS:
         QCOMPARE(model.rowCount(), entries.size());
         QCOMPARE(model.keyAt(0), entries.first().key); // empty query: given order
 
+        QSignalSpy moved(&model, &QAbstractItemModel::rowsMoved);
         for (const char *query : {"s", "sw", "sw2", "swarm-02", "", "pg", "pg1", "zzz", "etcd", "e",
                                   "", "leader", "pg 2", "  "}) {
             model.setQuery(QString::fromUtf8(query));
@@ -199,6 +201,17 @@ private Q_SLOTS:
                 return;
         }
         QCOMPARE(model.rowCount(), entries.size());
+        QVERIFY(!moved.isEmpty()); // reordered by moves, not by reset
+
+        // A row followed across queries keeps pointing at its entry.
+        model.setQuery(QStringLiteral("s"));
+        const QPersistentModelIndex swarm02 =
+            model.index(model.rowOfKey(QStringLiteral("host:swarm-02")));
+        QVERIFY(swarm02.isValid());
+        model.setQuery(QStringLiteral("sw2"));
+        QCOMPARE(swarm02.row(), 0);
+        QCOMPARE(swarm02.data(PaletteEntryModel::KeyRole).toString(),
+                 QStringLiteral("host:swarm-02"));
 
         // New entries while a query is set: rows move, change, go and come.
         model.setQuery(QStringLiteral("pg"));
@@ -219,6 +232,36 @@ private Q_SLOTS:
         model.setEntries(entries);
         model.setQuery(QString());
         QCOMPARE(keys(model).size(), entries.size());
+    }
+
+    void twentyClusters()
+    {
+        // 20 clusters' worth of entries: each keystroke refilters them all.
+        QList<PaletteEntry> many;
+        for (int c = 0; c < 20; ++c) {
+            for (const PaletteEntry &e : labEntries()) {
+                PaletteEntry copy = e;
+                copy.key += QStringLiteral("#%1").arg(c);
+                copy.detail += QStringLiteral(" · cluster-%1").arg(c);
+                many.append(copy);
+            }
+        }
+        PaletteEntryModel model;
+        QListView view; // a view holding persistent indexes, as in the palette
+        view.setModel(&model);
+        model.setEntries(many);
+        QElapsedTimer timer;
+        qint64 worst = 0;
+        for (const char *query : {"s", "sw", "swa", "swar", "swarm", "swarm-", "swarm-0",
+                                  "swarm-02", "swarm-0", "p", "pg", "pg1", ""}) {
+            timer.start();
+            model.setQuery(QString::fromUtf8(query));
+            worst = std::max(worst, timer.nsecsElapsed());
+        }
+        qInfo("%lld entries: slowest keystroke %.2f ms", qint64(many.size()), double(worst) / 1e6);
+        // Typing must feel instant; the bound leaves room for a loaded machine.
+        QVERIFY(worst < 150'000'000);
+        QCOMPARE(model.rowCount(), many.size());
     }
 
     void duplicateKeysKeepTheFirst()
