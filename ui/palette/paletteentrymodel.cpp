@@ -32,6 +32,16 @@ bool isWordStart(const QString &text, qsizetype pos)
     return prev.isLetter() != cur.isLetter();
 }
 
+// Lower case letter by letter, so positions in the result are positions in
+// the text (QString::toLower may change the length).
+QString lowered(const QString &text)
+{
+    QString out = text;
+    for (QChar &c : out)
+        c = c.toLower();
+    return out;
+}
+
 struct FieldMatch
 {
     int score = -1;
@@ -63,7 +73,7 @@ FieldMatch matchField(const QString &term, const QString &text, bool allowSubseq
     FieldMatch best;
     if (term.isEmpty() || text.size() < term.size())
         return best;
-    const QString lower = text.toLower();
+    const QString lower = lowered(text);
     const auto span = [](int from, qsizetype length) {
         QList<int> positions;
         for (int i = 0; i < length; ++i)
@@ -130,12 +140,14 @@ PaletteEntryModel::PaletteEntryModel(QObject *parent)
 int PaletteEntryModel::score(const QString &query, const PaletteEntry &entry,
                              QList<int> *labelMatches)
 {
-    const QStringList terms = query.simplified().toLower().split(u' ', Qt::SkipEmptyParts);
+    const QStringList terms = lowered(query.simplified()).split(u' ', Qt::SkipEmptyParts);
     int total = 0;
     QList<int> matched;
     for (const QString &term : terms) {
         const FieldMatch label = matchField(term, entry.label, true);
+        // The kind as stored ("pg") and as shown ("PostgreSQL").
         FieldMatch kind = matchField(term, entry.kind, true);
+        kind.score = std::max(kind.score, matchField(term, kindText(entry.kind), true).score);
         if (kind.score >= 0)
             kind.score -= KindPenalty;
         FieldMatch detail = matchField(term, entry.detail, false);

@@ -287,6 +287,7 @@ private Q_SLOTS:
         QTest::newRow("pg node") << QStringLiteral("pg1") << QStringLiteral("pg:pg-1");
         QTest::newRow("kind first") << QStringLiteral("pg") << QStringLiteral("pg:pg-1");
         QTest::newRow("two terms") << QStringLiteral("pg 2") << QStringLiteral("pg:pg-2");
+        QTest::newRow("kind as shown") << QStringLiteral("postgres") << QStringLiteral("pg:pg-1");
         QTest::newRow("pgpool") << QStringLiteral("pgpool")
                                 << QStringLiteral("pgpool:pilothouse_pgpool.1");
         QTest::newRow("detail") << QStringLiteral("10.213.0.13") << QStringLiteral("host:swarm-03");
@@ -328,6 +329,12 @@ private Q_SLOTS:
         QCOMPARE(model.index(3).data(PaletteEntryModel::LabelMatchesRole).value<QList<int>>(),
                  (QList<int>{0, 2, 6}));
         QCOMPARE(PaletteEntryModel::score(QStringLiteral("zz"), labEntries().first()), -1);
+        // Letters whose lower case is longer keep positions in range.
+        QList<int> positions;
+        QVERIFY(PaletteEntryModel::score(QStringLiteral("stanb"),
+                                         entry("host:ist", "İİstanbul", "host", "İ"),
+                                         &positions) > 0);
+        QCOMPARE(positions, (QList<int>{2, 3, 4, 5, 6}));
         model.setQuery(QStringLiteral("zzz"));
         QCOMPARE(model.rowCount(), 0);
     }
@@ -449,6 +456,10 @@ private Q_SLOTS:
                 QVERIFY2(painted > size * size / 8, qPrintable(name));
                 QVERIFY2(painted < size * size, qPrintable(name));
             }
+            // Drawn from the SVG at the screen's scale, not scaled up.
+            const QPixmap sharp = icon.pixmap(QSize(16, 16), 2.0);
+            QCOMPARE(sharp.size(), QSize(32, 32));
+            QCOMPARE(sharp.devicePixelRatio(), 2.0);
         }
         QVERIFY(stateIcon(QStringLiteral("no-such-icon")).isNull());
         QVERIFY(stateIcon(QString()).isNull());
