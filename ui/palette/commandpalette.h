@@ -17,9 +17,10 @@ class PaletteEntryModel;
 // A frameless popup over the window to jump to any host, service or node
 // (objectName "commandPalette"): a query line and the matching entries, best
 // first. Keyboard: typing filters, Up/Down (and Page Up/Down) choose, Enter
-// activates, Escape closes; a click activates too. The window binds Ctrl+K
-// and acts on activated(). Entries may be replaced while it is open: the
-// chosen row follows its key.
+// activates, Escape closes; a click activates too, a click elsewhere closes.
+// Construct it with the window as parent (a popup needs one to sit over);
+// the window binds Ctrl+K and acts on activated(). Entries may be replaced
+// while it is open: the chosen row follows its key.
 class CommandPalette final : public QWidget
 {
     Q_OBJECT

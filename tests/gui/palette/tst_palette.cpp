@@ -386,6 +386,19 @@ private Q_SLOTS:
         QCOMPARE(activated.size(), 2);
         QCOMPARE(activated.at(1).at(0).toString(), second);
 
+        // Page Down moves by a page and stops at the end; Page Up comes back.
+        palette.popup(&window);
+        QTest::keyClick(query, Qt::Key_PageDown);
+        const int paged = palette.model()->rowOfKey(palette.currentKey());
+        QVERIFY(paged >= 5);
+        for (int i = 0; i < 5; ++i)
+            QTest::keyClick(query, Qt::Key_PageDown);
+        QCOMPARE(palette.model()->rowOfKey(palette.currentKey()), palette.model()->rowCount() - 1);
+        for (int i = 0; i < 6; ++i)
+            QTest::keyClick(query, Qt::Key_PageUp);
+        QCOMPARE(palette.model()->rowOfKey(palette.currentKey()), 0);
+        QTest::keyClick(query, Qt::Key_Escape);
+
         // Escape closes without activating anything.
         palette.popup(&window);
         QTest::keyClicks(query, QStringLiteral("pg"));
