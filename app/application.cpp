@@ -1,8 +1,8 @@
 #include "app/application.h"
 
+#include "app/clustersession.h"
 #include "app/inventory/inventoryloader.h"
 #include "app/lab/labrunner.h"
-#include "models/hostsmodel.h"
 #include "models/labstepsmodel.h"
 #include "models/recentclustersmodel.h"
 #include "ui/mainwindow.h"
@@ -28,6 +28,8 @@ Application::Application()
     welcome->setLabStepsModel(m_labSteps);
 
     connect(m_window.get(), &MainWindow::openInventoryRequested, this, &Application::openInventory);
+    connect(m_window.get(), &MainWindow::clusterClosed, this,
+            [this](const QString &path) { delete m_sessions.take(path); });
     connect(welcome, &WelcomeView::labUpRequested, this, &Application::openLab);
     connect(welcome, &WelcomeView::labCancelRequested, m_lab, &LabRunner::cancel);
     connect(m_lab, &LabRunner::stepStarted, m_labSteps, &LabStepsModel::stepStarted);
@@ -59,7 +61,12 @@ Application::Application()
             });
 }
 
-Application::~Application() = default;
+Application::~Application()
+{
+    // The sessions' monitors stop before the window (and the views they feed) go.
+    qDeleteAll(m_sessions);
+    m_sessions.clear();
+}
 
 void Application::show()
 {
@@ -74,12 +81,20 @@ void Application::openInventory(const QString &path)
         return;
     }
     const Inventory inventory = std::move(loaded).value();
-    auto *hosts = new HostsModel(this);
-    hosts->setHosts(inventory.hosts);
-    m_hostModels.append(hosts);
-    m_window->showCluster(inventory, hosts);
+    bool created = false;
+    ClusterView *view = m_window->showCluster(inventory, &created);
+    if (created) {
+        auto *session = new ClusterSession(inventory, view, this);
+        connect(session, &ClusterSession::problemFound, m_window.get(), &MainWindow::showError);
+        m_sessions.insert(inventory.path, session);
+    }
     m_recent->touch(inventory.path, inventory.displayName(), QDateTime::currentDateTime());
     saveRecent();
+}
+
+ClusterSession *Application::session(const QString &inventoryPath) const
+{
+    return m_sessions.value(inventoryPath);
 }
 
 void Application::openLab()

@@ -1,13 +1,14 @@
 #pragma once
 // Lives on the GUI thread.
 
+#include <QHash>
 #include <QObject>
 
 #include <memory>
 
 namespace Pilothouse {
 
-class HostsModel;
+class ClusterSession;
 class LabRunner;
 class LabStepsModel;
 class MainWindow;
@@ -25,6 +26,8 @@ public:
     ~Application() override;
 
     void show();
+    MainWindow *window() const { return m_window.get(); }
+    ClusterSession *session(const QString &inventoryPath) const;
     void openInventory(const QString &path);
     // Brings the local lab up (or attaches to it) and opens its inventory.
     void openLab();
@@ -36,7 +39,7 @@ private:
     LabRunner *m_lab = nullptr;
     LabStepsModel *m_labSteps = nullptr;
     RecentClustersModel *m_recent = nullptr;
-    QList<HostsModel *> m_hostModels;
+    QHash<QString, ClusterSession *> m_sessions; // by inventory path
 };
 
 } // namespace Pilothouse

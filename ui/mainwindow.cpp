@@ -1,6 +1,7 @@
 #include "ui/mainwindow.h"
 
 #include "ui/clusterview.h"
+#include "ui/palette/commandpalette.h"
 #include "ui/welcomeview.h"
 
 #include <QAction>
@@ -48,13 +49,38 @@ MainWindow::MainWindow(QWidget *parent)
     QAction *open = file->addAction(QIcon(QStringLiteral(":/icons/open.svg")),
                                     tr("&Open Inventory…"), this, &MainWindow::chooseInventory);
     open->setShortcut(QKeySequence::Open);
+    file->addAction(tr("&Import an Ansible Inventory…"), this, &MainWindow::importAnsibleInventory);
     QAction *lab = file->addAction(QIcon(QStringLiteral(":/icons/lab.svg")),
                                    tr("Start or Attach to the &Local Lab"), m_welcome,
                                    &WelcomeView::labUpRequested);
     lab->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L));
+    QAction *close = file->addAction(tr("&Close Cluster"), this, [this] {
+        if (ClusterView *view = currentCluster())
+            closeCluster(view->property("inventoryPath").toString());
+    });
+    close->setShortcut(QKeySequence::Close);
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
     quit->setShortcut(QKeySequence::Quit);
+    QMenu *go = menuBar()->addMenu(tr("&Go"));
+    QAction *palette = go->addAction(tr("&Jump To…"), this, &MainWindow::showCommandPalette);
+    palette->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_K), QKeySequence(Qt::CTRL | Qt::Key_P)});
+    palette->setShortcutContext(Qt::ApplicationShortcut);
+    QAction *welcome = go->addAction(tr("&Welcome"), this, &MainWindow::showWelcome);
+    welcome->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+    QAction *next = go->addAction(tr("&Next Cluster"), this, [this] {
+        m_clusters->setCurrentRow((m_clusters->currentRow() + 1) % m_clusters->count());
+    });
+    next->setShortcut(QKeySequence::NextChild);
+    QAction *previous = go->addAction(tr("&Previous Cluster"), this, [this] {
+        m_clusters->setCurrentRow((m_clusters->currentRow() + m_clusters->count() - 1) %
+                                  m_clusters->count());
+    });
+    previous->setShortcut(QKeySequence::PreviousChild);
+
+    m_palette = new CommandPalette(this);
+    connect(m_palette, &CommandPalette::activated, this, &MainWindow::paletteActivated);
+
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Pilothouse"), this, [this] {
         QMessageBox::about(this, tr("About Pilothouse"),
@@ -64,6 +90,8 @@ MainWindow::MainWindow(QWidget *parent)
     });
 
     connect(m_welcome, &WelcomeView::openInventoryRequested, this, &MainWindow::chooseInventory);
+    connect(m_welcome, &WelcomeView::importAnsibleRequested, this,
+            &MainWindow::importAnsibleInventory);
     connect(m_welcome, &WelcomeView::recentRequested, this, &MainWindow::openInventoryRequested);
     statusBar()->showMessage(tr("No cluster open"));
     m_clusters->setCurrentRow(0);
@@ -79,20 +107,32 @@ void MainWindow::chooseInventory()
     dialog->open();
 }
 
-void MainWindow::showCluster(const Inventory &inventory, QAbstractItemModel *hostsModel)
+void MainWindow::importAnsibleInventory()
 {
-    for (int row = 1; row < m_clusters->count(); ++row) {
-        if (m_clusters->item(row)->data(PathRole).toString() == inventory.path) {
-            auto *view = static_cast<ClusterView *>(m_pages->widget(row));
-            view->setInventory(inventory);
-            m_clusters->setCurrentRow(row);
-            return;
-        }
+    auto *dialog = new QFileDialog(
+        this, tr("Import an Ansible inventory"), QString(),
+        tr("Ansible YAML inventories (hosts.yaml hosts.yml *.yaml *.yml);;All files (*)"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setFileMode(QFileDialog::ExistingFile);
+    // The loader reads the seed's hosts.yaml as it is; a pilothouse: section is optional.
+    connect(dialog, &QFileDialog::fileSelected, this, &MainWindow::openInventoryRequested);
+    dialog->open();
+}
+
+ClusterView *MainWindow::showCluster(const Inventory &inventory, bool *created)
+{
+    if (ClusterView *view = clusterView(inventory.path)) {
+        view->setInventory(inventory);
+        m_pages->setCurrentWidget(view);
+        m_clusters->setCurrentRow(m_pages->currentIndex());
+        if (created)
+            *created = false;
+        return view;
     }
     auto *view = new ClusterView(m_pages);
     view->setObjectName(QStringLiteral("clusterView"));
+    view->setProperty("inventoryPath", inventory.path);
     view->setInventory(inventory);
-    view->setHostsModel(hostsModel);
     m_pages->addWidget(view);
     auto *item = new QListWidgetItem(QIcon(QStringLiteral(":/icons/cluster.svg")),
                                      inventory.displayName(), m_clusters);
@@ -100,6 +140,91 @@ void MainWindow::showCluster(const Inventory &inventory, QAbstractItemModel *hos
     item->setToolTip(inventory.path);
     m_clusters->setCurrentItem(item);
     statusBar()->showMessage(tr("Opened %1").arg(inventory.path));
+    if (created)
+        *created = true;
+    return view;
+}
+
+ClusterView *MainWindow::clusterView(const QString &inventoryPath) const
+{
+    for (int row = 1; row < m_clusters->count(); ++row) {
+        if (m_clusters->item(row)->data(PathRole).toString() == inventoryPath)
+            return static_cast<ClusterView *>(m_pages->widget(row));
+    }
+    return nullptr;
+}
+
+ClusterView *MainWindow::currentCluster() const
+{
+    return qobject_cast<ClusterView *>(m_pages->currentWidget());
+}
+
+QList<ClusterView *> MainWindow::clusterViews() const
+{
+    QList<ClusterView *> out;
+    for (int row = 1; row < m_pages->count(); ++row)
+        out.append(static_cast<ClusterView *>(m_pages->widget(row)));
+    return out;
+}
+
+void MainWindow::closeCluster(const QString &inventoryPath)
+{
+    for (int row = 1; row < m_clusters->count(); ++row) {
+        if (m_clusters->item(row)->data(PathRole).toString() != inventoryPath)
+            continue;
+        QWidget *page = m_pages->widget(row);
+        m_clusters->setCurrentRow(0);
+        delete m_clusters->takeItem(row);
+        m_pages->removeWidget(page);
+        page->deleteLater();
+        statusBar()->showMessage(tr("Closed %1").arg(inventoryPath));
+        Q_EMIT clusterClosed(inventoryPath);
+        return;
+    }
+}
+
+void MainWindow::showCommandPalette()
+{
+    QList<PaletteEntry> entries;
+    for (int row = 1; row < m_clusters->count(); ++row) {
+        const QString path = m_clusters->item(row)->data(PathRole).toString();
+        entries.append({QStringLiteral("cluster:") + path, m_clusters->item(row)->text(),
+                        QStringLiteral("cluster"), path});
+    }
+    entries.append({QStringLiteral("action:open"), tr("Open an inventory…"),
+                    QStringLiteral("action"), QKeySequence(QKeySequence::Open).toString()});
+    entries.append({QStringLiteral("action:lab"), tr("Start or attach to the local lab"),
+                    QStringLiteral("action"), tr("three hosts on this machine")});
+    entries.append({QStringLiteral("action:welcome"), tr("Welcome page"), QStringLiteral("action"),
+                    QString()});
+    if (ClusterView *view = currentCluster()) {
+        entries.append({QStringLiteral("action:charts"), tr("Show the charts"),
+                        QStringLiteral("action"), view->windowTitle()});
+        entries.append(view->paletteEntries());
+    }
+    m_palette->setEntries(entries);
+    m_palette->popup(this);
+}
+
+void MainWindow::paletteActivated(const QString &key)
+{
+    if (key.startsWith(u"cluster:")) {
+        if (ClusterView *view = clusterView(key.mid(8))) {
+            m_pages->setCurrentWidget(view);
+            m_clusters->setCurrentRow(m_pages->currentIndex());
+        }
+    } else if (key == u"action:open") {
+        chooseInventory();
+    } else if (key == u"action:lab") {
+        Q_EMIT m_welcome->labUpRequested();
+    } else if (key == u"action:welcome") {
+        showWelcome();
+    } else if (key == u"action:charts") {
+        if (ClusterView *view = currentCluster())
+            view->showCharts();
+    } else if (ClusterView *view = currentCluster()) {
+        view->focusKeys({key});
+    }
 }
 
 void MainWindow::showWelcome()

@@ -11,6 +11,8 @@ class QStackedWidget;
 
 namespace Pilothouse {
 
+class ClusterView;
+class CommandPalette;
 class WelcomeView;
 
 // The console's window: opened clusters on the left, the selected one (or
@@ -26,21 +28,33 @@ public:
 
     WelcomeView *welcomeView() const { return m_welcome; }
 
-    // Adds a page for the cluster (or shows it again if its path is open).
-    void showCluster(const Inventory &inventory, QAbstractItemModel *hostsModel);
+    // Adds a page for the cluster, or shows it again if its path is open
+    // (created is then false). The window owns the view.
+    ClusterView *showCluster(const Inventory &inventory, bool *created = nullptr);
+    ClusterView *clusterView(const QString &inventoryPath) const;
+    ClusterView *currentCluster() const;
+    QList<ClusterView *> clusterViews() const;
+    // Removes the cluster's page; clusterClosed() tells the owner of its monitor.
+    void closeCluster(const QString &inventoryPath);
+    CommandPalette *commandPalette() const { return m_palette; }
+    void showCommandPalette();
     void showWelcome();
     // Non-modal: the event loop keeps running while it is shown.
     void showError(const QString &title, const QString &text);
 
 Q_SIGNALS:
     void openInventoryRequested(const QString &path);
+    void clusterClosed(const QString &path);
 
 private:
     void chooseInventory();
+    void importAnsibleInventory();
+    void paletteActivated(const QString &key);
 
     QListWidget *m_clusters = nullptr;
     QStackedWidget *m_pages = nullptr;
     WelcomeView *m_welcome = nullptr;
+    CommandPalette *m_palette = nullptr;
 };
 
 } // namespace Pilothouse

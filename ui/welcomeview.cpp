@@ -36,13 +36,20 @@ WelcomeView::WelcomeView(QWidget *parent)
         new QPushButton(QIcon(QStringLiteral(":/icons/open.svg")), tr("Open inventory…"), this);
     m_openButton->setObjectName(QStringLiteral("openInventoryButton"));
     m_openButton->setToolTip(tr("An Ansible YAML inventory with a pilothouse: section"));
+    m_importButton = new QPushButton(QIcon(QStringLiteral(":/icons/open.svg")),
+                                     tr("Import an Ansible inventory…"), this);
+    m_importButton->setObjectName(QStringLiteral("importAnsibleButton"));
+    m_importButton->setToolTip(
+        tr("The seed project's hosts.yaml (all: children: hosts: with ansible_host,\n"
+           "ansible_port, ansible_user): the cluster's layout is taken from its groups and\n"
+           "variables, Pilothouse's defaults fill in the rest."));
     m_labButton = new QPushButton(QIcon(QStringLiteral(":/icons/lab.svg")),
                                   tr("Start or attach to the local lab"), this);
     m_labButton->setObjectName(QStringLiteral("labButton"));
     m_labButton->setToolTip(
         tr("Three hosts swarm-01..03 on this machine, each with its own sshd and Docker engine,\n"
            "running the same stack as production. Attaches if it is already up."));
-    for (QPushButton *b : {m_openButton, m_labButton}) {
+    for (QPushButton *b : {m_openButton, m_importButton, m_labButton}) {
         b->setMinimumHeight(40);
         b->setIconSize(QSize(22, 22));
     }
@@ -86,6 +93,7 @@ WelcomeView::WelcomeView(QWidget *parent)
 
     auto *actions = new QHBoxLayout;
     actions->addWidget(m_openButton);
+    actions->addWidget(m_importButton);
     actions->addWidget(m_labButton);
     actions->addStretch(1);
 
@@ -101,6 +109,7 @@ WelcomeView::WelcomeView(QWidget *parent)
     layout->addLayout(columns, 1);
 
     connect(m_openButton, &QPushButton::clicked, this, &WelcomeView::openInventoryRequested);
+    connect(m_importButton, &QPushButton::clicked, this, &WelcomeView::importAnsibleRequested);
     connect(m_labButton, &QPushButton::clicked, this, &WelcomeView::labUpRequested);
     connect(m_cancelButton, &QPushButton::clicked, this, &WelcomeView::labCancelRequested);
     connect(m_recent, &QListView::activated, this, [this](const QModelIndex &index) {

@@ -30,12 +30,14 @@ public:
 
 Q_SIGNALS:
     void openInventoryRequested();
+    void importAnsibleRequested();
     void recentRequested(const QString &path);
     void labUpRequested();
     void labCancelRequested();
 
 private:
     QPushButton *m_openButton = nullptr;
+    QPushButton *m_importButton = nullptr;
     QPushButton *m_labButton = nullptr;
     QPushButton *m_cancelButton = nullptr;
     QProgressBar *m_labProgress = nullptr;

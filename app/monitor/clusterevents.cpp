@@ -150,6 +150,11 @@ QList<ClusterEvent> fromSnapshots(const ClusterSnapshot &before, const ClusterSn
         // Findings have their own entries above; staleness shows as a finding too.
         if (c.key.startsWith(u"finding:") || c.key.endsWith(u".stale"))
             continue;
+        // Something seen for the first time (a layer's first answer, a new task) is
+        // not news by itself; Docker's events and the findings say when it matters.
+        // What disappears is kept: a pgpool task or a backend gone is worth a line.
+        if (c.before.isEmpty())
+            continue;
         out.append({after.takenAt, QStringLiteral("change"), severityOfChange(c),
                     SnapshotDiff::describe(c), objectsOfChange(c.key),
                     QStringLiteral("change:") + c.key + u'@' + stamp});

@@ -355,8 +355,19 @@ void ClusterMonitor::refreshProxy()
             !hosts.contains(t.hostname))
             hosts.append(t.hostname);
     }
+    if (hosts.isEmpty())
+        return; // the Swarm has not been read yet
     hosts.sort();
-    m_proxy->refresh(hosts, m_ticks % HttpsEveryTicks == 0, m_ticks % CertificateEveryTicks == 0);
+    // Counted from the last refresh that made the request, so that the first
+    // refresh (whenever the Swarm's answer allows it) always has both.
+    const bool https = m_lastHttpsTick < 0 || m_ticks - m_lastHttpsTick >= HttpsEveryTicks;
+    const bool certificates =
+        m_lastCertificateTick < 0 || m_ticks - m_lastCertificateTick >= CertificateEveryTicks;
+    if (https)
+        m_lastHttpsTick = m_ticks;
+    if (certificates)
+        m_lastCertificateTick = m_ticks;
+    m_proxy->refresh(hosts, https, certificates);
 }
 
 DockerClient *ClusterMonitor::swarmClient() const
@@ -575,10 +586,15 @@ void ClusterMonitor::publish()
         if (!known)
             next.findings.append(f);
     }
-    QList<ClusterEvent> events = ClusterEvents::fromSnapshots(m_snapshot, next);
-    // The first snapshot changes everything from nothing: only its findings are news.
-    if (!m_snapshot.takenAt.isValid())
-        events.removeIf([](const ClusterEvent &e) { return e.source != u"finding"; });
+    // Snapshots published while the first round is still running miss whole layers;
+    // changes are counted from the first complete one, whose findings are the news.
+    QList<ClusterEvent> events;
+    if (m_firstRoundDone) {
+        events = ClusterEvents::fromSnapshots(m_eventsFrom, next);
+        if (!m_eventsFrom.takenAt.isValid())
+            events.removeIf([](const ClusterEvent &e) { return e.source != u"finding"; });
+        m_eventsFrom = next;
+    }
     m_snapshot = next;
     // Several probes answer within one tick; the charts want one point per tick.
     const qint64 t = m_snapshot.takenAt.toMSecsSinceEpoch();

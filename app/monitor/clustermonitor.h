@@ -100,6 +100,7 @@ private:
     // findings) as m_snapshot, so that readers never see a half-updated one.
     ClusterSnapshot m_working;
     ClusterSnapshot m_snapshot;
+    ClusterSnapshot m_eventsFrom; // the last snapshot the timeline's changes were counted from
     History m_history;
     qint64 m_lastHistoryMs = 0;
 
@@ -109,6 +110,8 @@ private:
     EtcdClusterProbe *m_etcd = nullptr;
     ProxyProbe *m_proxy = nullptr;
     int m_ticks = 0;
+    int m_lastHttpsTick = -1;       // tick of the last request through the proxy
+    int m_lastCertificateTick = -1; // tick of the last certificate handshake
     bool m_swarmBusy = false;
     bool m_swarmAgain = false;
 

@@ -4,16 +4,22 @@
 #include "models/hostsmodel.h"
 #include "models/labstepsmodel.h"
 #include "models/recentclustersmodel.h"
+#include "ui/clusterview.h"
 #include "ui/mainwindow.h"
+#include "ui/overview/overviewscene.h"
+#include "ui/overview/overviewview.h"
+#include "ui/palette/commandpalette.h"
 #include "ui/welcomeview.h"
 
 #include <QDir>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QStackedWidget>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTest>
 
@@ -92,8 +98,17 @@ private Q_SLOTS:
         }
         HostsModel hosts;
         hosts.setHosts(inv.hosts);
-        window.showCluster(inv, &hosts);
-        window.showCluster(inv, &hosts); // the same path twice: still one page
+        bool created = false;
+        ClusterView *view = window.showCluster(inv, &created);
+        QVERIFY(view && created);
+        view->setHostsModel(&hosts);
+        // The same path twice: still one page.
+        QCOMPARE(window.showCluster(inv, &created), view);
+        QVERIFY(!created);
+        QCOMPARE(window.currentCluster(), view);
+        auto *tabs = view->findChild<QTabWidget *>(QStringLiteral("clusterTabs"));
+        QVERIFY(tabs);
+        tabs->setCurrentIndex(tabs->count() - 1); // what the inventory says
 
         auto *list = window.findChild<QListWidget *>(QStringLiteral("clustersList"));
         QVERIFY(list);
@@ -106,8 +121,42 @@ private Q_SLOTS:
         QVERIFY(summary->text().contains(QStringLiteral("pg-2 on swarm-02")));
         save(&window, QStringLiteral("cluster.png"));
 
+        // Ctrl+K jumps to an object of the snapshot on screen.
+        ClusterSnapshot snapshot;
+        snapshot.takenAt = QDateTime::currentDateTimeUtc();
+        for (int n = 1; n <= 3; ++n) {
+            PostgresNodeState pg;
+            pg.name = QStringLiteral("pg-%1").arg(n);
+            pg.host = QStringLiteral("swarm-0%1").arg(n);
+            pg.reachable = true;
+            pg.role = n == 1 ? QStringLiteral("primary") : QStringLiteral("standby");
+            pg.timeline = 1;
+            pg.freshness.readAt = snapshot.takenAt;
+            snapshot.postgres.append(pg);
+        }
+        view->sync(snapshot);
+        QTest::keyClick(&window, Qt::Key_K, Qt::ControlModifier);
+        auto *palette = window.findChild<CommandPalette *>(QStringLiteral("commandPalette"));
+        QVERIFY(palette);
+        QTRY_VERIFY(palette->isVisible());
+        auto *query = palette->findChild<QLineEdit *>(QStringLiteral("commandPaletteQuery"));
+        QVERIFY(query);
+        QTest::keyClicks(query, QStringLiteral("pg-2"));
+        QCOMPARE(palette->currentKey(), QStringLiteral("pg:pg-2"));
+        QTest::keyClick(query, Qt::Key_Return);
+        QTRY_VERIFY(!palette->isVisible());
+        QCOMPARE(tabs->currentWidget(), view->overview());
+        QCOMPARE(view->overview()->scene()->selectedKeys(), QStringList{QStringLiteral("pg:pg-2")});
+        save(&window, QStringLiteral("cluster-overview.png"));
+
         list->setCurrentRow(0);
         QCOMPARE(window.findChild<QStackedWidget *>()->currentWidget(), window.welcomeView());
+
+        QSignalSpy closed(&window, &MainWindow::clusterClosed);
+        window.closeCluster(inv.path);
+        QCOMPARE(closed.size(), 1);
+        QCOMPARE(list->count(), 1);
+        QVERIFY(window.clusterViews().isEmpty());
     }
 };
 

@@ -163,6 +163,11 @@ private Q_SLOTS:
         ClusterSnapshot healed = after;
         healed.takenAt = after.takenAt.addSecs(30);
         healed.findings.clear();
+        // A layer answering for the first time is not an entry of its own.
+        EtcdMemberState etcd1;
+        etcd1.name = QStringLiteral("etcd1");
+        etcd1.healthy = true;
+        healed.etcd.members.append(etcd1);
         const QList<ClusterEvent> back = ClusterEvents::fromSnapshots(after, healed);
         QCOMPARE(back.size(), 1);
         QVERIFY(back[0].text.startsWith(u"Cleared: pg-1 does not answer"));
