@@ -71,6 +71,7 @@ int main(int argc, char *argv[])
 {
     QElapsedTimer sinceMain;
     sinceMain.start();
+    const qint64 mainEpochMs = QDateTime::currentMSecsSinceEpoch();
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("Pilothouse"));
     QApplication::setOrganizationName(QStringLiteral("Pilothouse-bench"));
@@ -99,6 +100,7 @@ int main(int argc, char *argv[])
     Pilothouse::Application console;
     console.window()->resize(1600, 1000);
     console.show();
+    std::printf("main_epoch_ms=%lld\n", mainEpochMs);
     out("window_shown_ms_since_main", double(sinceMain.elapsed()));
 
     int shown = 0;
