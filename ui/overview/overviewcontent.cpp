@@ -40,6 +40,14 @@ QString age(const Freshness &f, const QDateTime &now)
     return tr("%1 h ago").arg(secs / 3600);
 }
 
+// Greys a card whose values are old; a card whose object is down keeps its
+// colour (that it is down is news, not an old value) and shows the age only.
+void setFreshness(Card &c, const Freshness &f, const QDateTime &now, bool down)
+{
+    c.stale = isStale(f) && !down;
+    c.age = isStale(f) ? age(f, now) : QString();
+}
+
 // ", stale: 12 s ago" for summaries of stale values.
 QString staleSuffix(const Freshness &f, const QDateTime &now)
 {
@@ -283,8 +291,7 @@ private:
             Card &c = spec.card;
             c.title = name;
             c.subtitle = h ? h->address : (n ? n->address : QString());
-            c.stale = isStale(fresh);
-            c.age = age(fresh, m_now);
+            setFreshness(c, fresh, m_now, !h || !h->reachable);
             Tone tone = Tone::Neutral;
             QStringList words;
             Properties props;
@@ -402,7 +409,7 @@ private:
             if (!runs.isEmpty())
                 summary += tr("; runs %1").arg(runs.join(QStringLiteral(", ")));
             summary += staleSuffix(fresh, m_now);
-            spec.info = info(name, summary, props, c.stale);
+            spec.info = info(name, summary, props, isStale(fresh));
             add(std::move(spec));
         }
     }
@@ -429,8 +436,7 @@ private:
             Card &c = spec.card;
             c.title = n->name;
             c.subtitle = shortVersion(n->version);
-            c.stale = isStale(n->freshness);
-            c.age = age(n->freshness, m_now);
+            setFreshness(c, n->freshness, m_now, !n->reachable);
             const bool primary = n->role == u"primary";
             const bool standby = n->role == u"standby";
             QString summary;
@@ -462,10 +468,12 @@ private:
                         boldLine(tr("split brain: %1 primaries").arg(m_dbPrimaries.size()),
                                  Tone::Critical, Glyph::Critical));
                 else
-                    c.lines.append(Line::plain(tr("%1 standbys streaming · %2 connections")
-                                                   .arg(streamingCount(*n))
-                                                   .arg(n->connections),
-                                               Tone::Dim));
+                    c.lines.append(Line::plain(
+                        (streamingCount(*n) == 1
+                             ? tr("1 standby streaming · %2 connections")
+                             : tr("%1 standbys streaming · %2 connections").arg(streamingCount(*n)))
+                            .arg(n->connections),
+                        Tone::Dim));
                 summary = tr("primary, timeline %1").arg(n->timeline);
                 if (splitBrain)
                     summary += tr(", split brain");
@@ -529,7 +537,7 @@ private:
             p.append({tr("Rollbacks"), QString::number(n->xactRollback)});
             p.append({tr("Version"), orDash(n->version)});
             addFreshness(p, n->freshness, m_now);
-            spec.info = info(n->name, summary, p, c.stale);
+            spec.info = info(n->name, summary, p, isStale(n->freshness));
             add(std::move(spec));
         }
         replication(nodes);
@@ -619,7 +627,7 @@ private:
                 summary = tr("streaming, lag %1 / %2").arg(bytes(lagBytes), seconds(lagSeconds));
             }
             const bool stale = isStale(n->freshness) || isStale(src->freshness);
-            e.stale = stale;
+            e.stale = stale && broken.isEmpty();
             if (stale) {
                 const Freshness &f = isStale(n->freshness) ? n->freshness : src->freshness;
                 e.label += QStringLiteral(" · ") + age(f, m_now);
@@ -628,7 +636,9 @@ private:
             Properties p;
             p.append({tr("From"), src->name});
             p.append({tr("To"), n->name});
-            p.append({tr("State"), link ? link->state : orDash(n->walReceiverStatus)});
+            p.append({tr("State"), !broken.isEmpty() ? tr("broken: %1").arg(broken)
+                                   : link            ? link->state
+                                                     : orDash(n->walReceiverStatus)});
             if (link) {
                 p.append({tr("Sync state"), orDash(link->syncState)});
                 p.append({tr("Client address"), orDash(link->clientAddress)});
@@ -686,8 +696,7 @@ private:
             Card &c = spec.card;
             c.title = m->name;
             c.subtitle = m->version.isEmpty() ? QString() : tr("v%1").arg(m->version);
-            c.stale = isStale(m->freshness);
-            c.age = age(m->freshness, m_now);
+            setFreshness(c, m->freshness, m_now, !m->healthy);
             QString summary;
             const QString termIndex = tr("term %1 · index %2").arg(m->raftTerm).arg(m->raftIndex);
             if (!m->healthy) {
@@ -735,7 +744,7 @@ private:
             if (!m->errors.isEmpty())
                 p.append({tr("Errors"), m->errors.join(QStringLiteral("\n"))});
             addFreshness(p, m->freshness, m_now);
-            spec.info = info(m->name, summary, p, c.stale);
+            spec.info = info(m->name, summary, p, isStale(m->freshness));
             add(std::move(spec));
         }
     }
@@ -787,14 +796,10 @@ private:
                 byPrimary[it.value()].append(it.key());
             if (byPrimary.size() > 1) {
                 QStringList says;
-                for (auto it = byPrimary.cbegin(); it != byPrimary.cend(); ++it)
-                    says.append(tr("%1 say%2 %3")
-                                    .arg(it.value().join(QStringLiteral(", ")),
-                                         it.value().size() == 1 ? QStringLiteral("s") : QString(),
-                                         it.key().isEmpty() ? tr("no primary")
-                                                            : tr("primary %1").arg(it.key())));
-                noteParts.append(tr("pgpool instances disagree on the primary: %1")
-                                     .arg(says.join(QStringLiteral(", "))));
+                for (auto it = primaryOf.cbegin(); it != primaryOf.cend(); ++it)
+                    says.append(tr("%1 → %2").arg(it.key(), orDash(it.value())));
+                noteParts.append(tr("pgpools disagree on the primary: %1 (PostgreSQL: %2)")
+                                     .arg(says.join(QStringLiteral(", ")), orDash(dbPrimary)));
             }
         }
 
@@ -807,9 +812,8 @@ private:
             spec.column = p->host;
             Card &c = spec.card;
             c.title = p->task;
-            c.subtitle = tr("pgpool");
-            c.stale = isStale(p->freshness) || !p->reachable;
-            c.age = age(p->freshness, m_now);
+            setFreshness(c, p->freshness, m_now, !p->reachable);
+            const bool oldView = isStale(p->freshness) || !p->reachable;
             QStringList warnings;
             QList<const PgpoolBackend *> backends;
             for (const PgpoolBackend &b : p->backends)
@@ -828,12 +832,12 @@ private:
                              .arg(backends.size());
                 if (!dbPrimary.isEmpty() && myPrimary != dbPrimary)
                     warnings.append(
-                        tr("sends writes to %1, but PostgreSQL's primary is %2")
+                        tr("writes go to %1, not the primary %2")
                             .arg(myPrimary.isEmpty() ? tr("no node") : myPrimary, dbPrimary));
                 for (auto it = primaryOf.cbegin(); it != primaryOf.cend(); ++it) {
                     if (it.key() != p->task && it.value() != myPrimary)
-                        warnings.append(tr("disagrees with %1 on the primary (%2 here, %3 there)")
-                                            .arg(it.key(), orDash(myPrimary), orDash(it.value())));
+                        warnings.append(tr("primary: %1 here, %2 on %3")
+                                            .arg(orDash(myPrimary), orDash(it.value()), it.key()));
                 }
             } else {
                 status = p->freshness.error.isEmpty()
@@ -846,8 +850,8 @@ private:
             Line header;
             header.kind = Line::Kind::Cells;
             header.cells = grid;
-            const QStringList titles = {tr("backend"), tr("status"), tr("role / pg_role"),
-                                        tr("weight"), tr("selects")};
+            const QStringList titles = {tr("node"), tr("status"), tr("role / pg_role"), tr("LB"),
+                                        tr("selects")};
             for (int i = 0; i < header.cells.size(); ++i) {
                 header.cells[i].text = titles.value(i);
                 header.cells[i].tone = Tone::Dim;
@@ -881,8 +885,8 @@ private:
                     const bool writesFail = b->role == u"primary" && b->pgRole == u"standby";
                     cells[2].tone = writesFail ? Tone::Critical : Tone::Warning;
                     cells[2].glyph = Glyph::Warning;
-                    rowWarnings.append(tr("%1: pgpool says %2, PostgreSQL says %3")
-                                           .arg(node, orDash(b->role), b->pgRole));
+                    rowWarnings.append(
+                        tr("%1 is %2, pgpool thinks %3").arg(node, b->pgRole, orDash(b->role)));
                 } else if (b->role == u"primary") {
                     cells[2].glyph = Glyph::Primary;
                     cells[2].tone = Tone::Accent;
@@ -897,14 +901,12 @@ private:
                         if (other != b->status) {
                             rowWarnings.append(
                                 tr("%1: %2 here, %3 on %4").arg(node, b->status, other, it.key()));
-                            cells[1].glyph = Glyph::Warning;
                             cells[1].tone = Tone::Warning;
                         }
                     }
                     const PostgresNodeState *db = pgNode(m_s, node);
                     if (db && db->reachable && b->status == u"down")
-                        rowWarnings.append(
-                            tr("%1 detached although the database answers").arg(node));
+                        rowWarnings.append(tr("%1 detached, yet PostgreSQL answers").arg(node));
                 }
                 r.rowTone = rowWarnings.isEmpty() ? Tone::Neutral : Tone::Warning;
                 r.cells = cells;
@@ -945,7 +947,7 @@ private:
                 bp.append({tr("Last health check"), orDash(b->lastHealthCheck)});
                 for (const QString &w : std::as_const(rowWarnings))
                     bp.append({tr("Disagreement"), w});
-                r.info = info(tr("%1 → %2").arg(p->task, node), summary, bp, c.stale);
+                r.info = info(tr("%1 → %2").arg(p->task, node), summary, bp, oldView);
                 rows.append(std::move(r));
             }
 
@@ -988,14 +990,14 @@ private:
             for (const QString &w : std::as_const(warnings))
                 pp.append({tr("Disagreement"), w});
             addFreshness(pp, p->freshness, m_now);
-            spec.info = info(tr("pgpool %1").arg(p->task), summary, pp, c.stale);
+            spec.info = info(tr("pgpool %1").arg(p->task), summary, pp, oldView);
             add(std::move(spec));
             for (ItemSpec &r : rows)
                 add(std::move(r));
-            if (!warnings.isEmpty() && p->reachable && !dbPrimary.isEmpty() &&
+            if (noteParts.isEmpty() && p->reachable && !dbPrimary.isEmpty() &&
                 myPrimary != dbPrimary)
                 noteParts.append(
-                    tr("%1 sends writes to %2, not to the primary %3")
+                    tr("%1 sends writes to %2, not the primary %3")
                         .arg(p->task, myPrimary.isEmpty() ? tr("no node") : myPrimary, dbPrimary));
         }
         noteParts.removeDuplicates();
@@ -1009,8 +1011,9 @@ private:
             m_out.pgpoolNoteGlyph = Glyph::Warning;
         } else if (!pools.isEmpty()) {
             m_out.pgpoolNote =
-                pools.size() == 1
-                    ? tr("the instance agrees with PostgreSQL")
+                pools.size() == 1 ? tr("the instance agrees with PostgreSQL")
+                : pools.size() == 2
+                    ? tr("both instances agree with PostgreSQL and each other")
                     : tr("all %1 instances agree with PostgreSQL and each other").arg(pools.size());
             m_out.pgpoolNoteTone = Tone::Dim;
             m_out.pgpoolNoteGlyph = Glyph::Ok;
@@ -1053,8 +1056,7 @@ private:
             Card &c = spec.card;
             c.title = r->host;
             c.subtitle = tr("HTTPS");
-            c.stale = isStale(r->freshness);
-            c.age = age(r->freshness, m_now);
+            setFreshness(c, r->freshness, m_now, r->statusCode == 0);
             const bool answered = r->statusCode > 0;
             const Tone httpTone = !answered || r->statusCode >= 500 ? Tone::Critical
                                   : r->statusCode >= 400            ? Tone::Warning
@@ -1178,7 +1180,8 @@ private:
                 p.append({tr("Error"), r->error});
             p.append({tr("Backends"), backendWords.join(QStringLiteral("\n"))});
             addFreshness(p, r->freshness, m_now);
-            spec.info = info(tr("%1 via %2").arg(r->host, r->proxy), summary, p, c.stale);
+            spec.info =
+                info(tr("%1 via %2").arg(r->host, r->proxy), summary, p, isStale(r->freshness));
             add(std::move(spec));
             add(std::move(certSpec));
         }
@@ -1198,17 +1201,15 @@ private:
             Card &c = spec.card;
             c.title = a->task;
             c.subtitle = a->host;
-            c.stale = isStale(a->freshness);
-            c.age = age(a->freshness, m_now);
+            setFreshness(c, a->freshness, m_now, false);
             c.glyph = a->healthy ? Glyph::Ok : Glyph::Critical;
-            c.tone = a->healthy ? Tone::Ok : Tone::Critical;
+            c.tone = a->healthy ? Tone::Neutral : Tone::Critical;
             if (!a->healthy)
                 c.frame = Card::Frame::Dashed;
             const QString text = a->healthy ? tr("healthy · %1").arg(millis(a->latencyMs))
                                             : tr("unhealthy · %1").arg(orDash(a->detail.trimmed()));
-            c.lines.append(a->healthy ? Line::plain(text)
-                                      : boldLine(text, Tone::Critical, Glyph::None));
-            if (c.stale) {
+            c.lines.append(Line::plain(text, a->healthy ? Tone::Neutral : Tone::Critical));
+            if (!c.age.isEmpty()) {
                 // The age replaces the address: tiles are narrow.
                 c.subtitle.clear();
             }
@@ -1222,7 +1223,7 @@ private:
             p.append({tr("Latency"), millis(a->latencyMs)});
             p.append({tr("Check"), orDash(a->detail.trimmed())});
             addFreshness(p, a->freshness, m_now);
-            spec.info = info(tr("app %1").arg(a->task), summary, p, c.stale);
+            spec.info = info(tr("app %1").arg(a->task), summary, p, isStale(a->freshness));
             add(std::move(spec));
         }
     }
@@ -1268,11 +1269,11 @@ bool naturalLess(const QString &a, const QString &b)
 QList<Cell> pgpoolGridColumns()
 {
     return {
-        {0.00, 0.15, {}, Glyph::None, Tone::Neutral, false},
-        {0.15, 0.19, {}, Glyph::None, Tone::Neutral, false},
-        {0.34, 0.38, {}, Glyph::None, Tone::Neutral, false},
-        {0.72, 0.13, {}, Glyph::None, Tone::Neutral, false},
-        {0.85, 0.15, {}, Glyph::None, Tone::Neutral, false},
+        {0.00, 0.13, {}, Glyph::None, Tone::Neutral, false},
+        {0.13, 0.17, {}, Glyph::None, Tone::Neutral, false},
+        {0.30, 0.43, {}, Glyph::None, Tone::Neutral, false},
+        {0.73, 0.11, {}, Glyph::None, Tone::Neutral, false},
+        {0.84, 0.16, {}, Glyph::None, Tone::Neutral, false},
     };
 }
 

@@ -185,7 +185,9 @@ void OverviewEdgeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *
     painter->save();
     painter->setRenderHint(QPainter::Antialiasing);
     if (isSelected()) {
-        QPen halo(s.highlight, 7);
+        QColor haloColor = s.highlight;
+        haloColor.setAlphaF(0.35f);
+        QPen halo(haloColor, 8);
         halo.setJoinStyle(Qt::RoundJoin);
         painter->setPen(halo);
         painter->drawPolyline(m_points.constData(), int(m_points.size()));

@@ -47,7 +47,7 @@ OverviewScene::OverviewScene(QObject *parent)
     const QList<QPair<QString, QString>> bands = {
         {QStringLiteral("postgres"), tr("PostgreSQL · replication")},
         {QStringLiteral("etcd"), tr("etcd")},
-        {QStringLiteral("pgpool"), tr("PgPool · each instance's view of the backends")},
+        {QStringLiteral("pgpool"), tr("PgPool")},
         {QStringLiteral("proxy"), tr("Proxy · domain → route → service → backends")},
         {QStringLiteral("app"), tr("App replicas")},
     };

@@ -80,11 +80,33 @@ QColor OverviewStyle::fill(Tone t, bool stale) const
         return lane;
     switch (t) {
     case Tone::Warning:
-        return mix(base, warning, dark ? 0.14 : 0.08);
+        return mix(base, warning, dark ? 0.10 : 0.07);
     case Tone::Critical:
-        return mix(base, critical, dark ? 0.16 : 0.08);
+        return mix(base, critical, dark ? 0.13 : 0.07);
     default:
         return base;
+    }
+}
+
+QColor OverviewStyle::glyphColor(Glyph g, Tone t) const
+{
+    if (t != Tone::Neutral)
+        return tone(t);
+    switch (g) {
+    case Glyph::Ok:
+    case Glyph::Up:
+        return ok;
+    case Glyph::Warning:
+        return warning;
+    case Glyph::Critical:
+    case Glyph::Down:
+        return critical;
+    case Glyph::Primary:
+        return primary;
+    case Glyph::Leader:
+        return leader;
+    default:
+        return text;
     }
 }
 
@@ -283,7 +305,8 @@ void cells(QPainter *p, const QRectF &row, const QList<Cell> &cells, const Overv
         QRectF box(row.left() + c.x * row.width(), row.top(), c.width * row.width(), row.height());
         const QColor color = stale ? style.dimText : style.tone(c.tone);
         if (c.glyph != Glyph::None) {
-            glyph(p, QRectF(box.left(), box.center().y() - g / 2, g, g), c.glyph, color, style);
+            glyph(p, QRectF(box.left(), box.center().y() - g / 2, g, g), c.glyph,
+                  stale ? color : style.glyphColor(c.glyph, c.tone), style);
             box.setLeft(box.left() + g + 4);
         }
         text(p, box.adjusted(0, 0, -3, 0), c.text, c.bold ? style.bold : style.font, color);
@@ -334,13 +357,16 @@ void chips(QPainter *p, const QRectF &area, const QList<Chip> &chips, const Over
         const Chip &c = chips.at(pl.index);
         const QColor color = stale ? style.dimText : style.tone(c.tone);
         const QColor edge =
-            (c.tone == Tone::Neutral || c.tone == Tone::Dim || stale) ? style.border : color;
+            (c.tone == Tone::Neutral || c.tone == Tone::Dim || c.tone == Tone::Ok || stale)
+                ? style.border
+                : color;
         p->setPen(QPen(edge, 1));
         p->setBrush(style.fill(c.tone, stale));
         p->drawRoundedRect(pl.rect, h / 2, h / 2);
         QRectF inner = pl.rect.adjusted(6, 0, -4, 0);
         if (c.glyph != Glyph::None) {
-            glyph(p, QRectF(inner.left(), inner.center().y() - g / 2, g, g), c.glyph, color, style);
+            glyph(p, QRectF(inner.left(), inner.center().y() - g / 2, g, g), c.glyph,
+                  stale ? color : style.glyphColor(c.glyph, c.tone), style);
             inner.setLeft(inner.left() + g + 4);
         }
         text(p, inner, c.text, style.small,
@@ -402,7 +428,7 @@ void card(QPainter *p, const QRectF &rect, const Card &card, const OverviewStyle
 
     // Title row: glyph, title, subtitle; the age of stale values at the right.
     qreal titleRight = right;
-    if (card.stale && !card.age.isEmpty()) {
+    if (!card.age.isEmpty()) {
         const QFontMetricsF fm(style.small);
         const qreal w = fm.horizontalAdvance(card.age) + g + 4;
         const QRectF ageBox(right - w, y, w, row);
@@ -412,7 +438,8 @@ void card(QPainter *p, const QRectF &rect, const Card &card, const OverviewStyle
         titleRight = ageBox.left() - 6;
     }
     if (card.glyph != Glyph::None) {
-        glyph(p, QRectF(left, y + (row - g) / 2, g, g), card.glyph, toneColor, style);
+        glyph(p, QRectF(left, y + (row - g) / 2, g, g), card.glyph,
+              card.stale ? toneColor : style.glyphColor(card.glyph, card.tone), style);
         left += g + 6;
     }
     const qreal titleW =
@@ -433,8 +460,8 @@ void card(QPainter *p, const QRectF &rect, const Card &card, const OverviewStyle
                                  : (line.tone == Tone::Neutral ? textColor : style.tone(line.tone));
             if (line.glyph != Glyph::None) {
                 const qreal lg = g - 2;
-                glyph(p, QRectF(t.left() + 1, t.top() + (row - lg) / 2, lg, lg), line.glyph, c,
-                      style);
+                glyph(p, QRectF(t.left() + 1, t.top() + (row - lg) / 2, lg, lg), line.glyph,
+                      card.stale ? c : style.glyphColor(line.glyph, line.tone), style);
                 t.setLeft(t.left() + lg + 6);
             }
             text(p, t, line.text, line.bold ? style.bold : style.font, c);

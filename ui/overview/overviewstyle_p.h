@@ -61,6 +61,8 @@ struct OverviewStyle
 
     static OverviewStyle fromPalette(const QPalette &palette, const QFont &font);
     QColor tone(Tone tone) const;
+    // A glyph's colour: its tone's, or for a neutral tone the colour its shape stands for.
+    QColor glyphColor(Glyph glyph, Tone tone) const;
     // The card's fill: the base, tinted a little towards a warning or critical state.
     QColor fill(Tone tone, bool stale) const;
 };
@@ -116,7 +118,7 @@ struct Card
     Tone tone = Tone::Neutral; // the border and the glyph
     Frame frame = Frame::Normal;
     bool stale = false;
-    QString age; // "12 s ago", shown when stale
+    QString age; // "12 s ago": the values are old (the card is greyed unless the object is down)
     QList<Line> lines;
     bool operator==(const Card &) const = default;
 

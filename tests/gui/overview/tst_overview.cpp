@@ -480,10 +480,10 @@ private Q_SLOTS:
         scene.sync(s, Now);
         const QString p2Summary = scene.summary(QStringLiteral("pgpool:pgpool.2"));
         QVERIFY2(p2Summary.contains(u"disagree"), qPrintable(p2Summary));
-        QVERIFY2(p2Summary.contains(u"sends writes to pg-2, but PostgreSQL's primary is pg-1"),
+        QVERIFY2(p2Summary.contains(u"writes go to pg-2, not the primary pg-1"),
                  qPrintable(p2Summary));
         const QString p1Summary = scene.summary(QStringLiteral("pgpool:pgpool.1"));
-        QVERIFY2(p1Summary.contains(u"disagrees with pgpool.2 on the primary"),
+        QVERIFY2(p1Summary.contains(u"primary: pg-1 here, pg-2 on pgpool.2"),
                  qPrintable(p1Summary));
         QVERIFY2(p1Summary.contains(u"pg-3: up here, down on pgpool.2"), qPrintable(p1Summary));
         const QString row = scene.summary(QStringLiteral("pgpool:pgpool.2/backend:pg-2"));
