@@ -8,6 +8,7 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QGraphicsItem>
 #include <QGraphicsView>
 #include <QLabel>
@@ -535,6 +536,131 @@ private Q_SLOTS:
         s.etcd.quorum = false;
         scene.sync(s, Now);
         QCOMPARE(scene.summary(QStringLiteral("etcd")), QStringLiteral("quorum lost · 1/3"));
+    }
+
+    void syncRepaintsOnlyWhatChanged()
+    {
+        OverviewView view;
+        view.resize(1400, 900);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        OverviewScene *scene = view.scene();
+        scene->sync(healthy(), Now);
+        QCoreApplication::processEvents();
+        QSignalSpy changed(scene, &QGraphicsScene::changed);
+        const auto dirty = [&] {
+            QCoreApplication::processEvents();
+            QRectF r;
+            for (const QList<QVariant> &args : std::as_const(changed)) {
+                for (const QRectF &rect : args.at(0).value<QList<QRectF>>())
+                    r = r.united(rect);
+            }
+            changed.clear();
+            return r;
+        };
+        // The same values again: nothing to repaint.
+        scene->sync(healthy(), Now.addSecs(1));
+        QCOMPARE(dirty(), QRectF());
+        // One app replica's latency: only its tile.
+        ClusterSnapshot s = healthy();
+        s.appReplicas[2].latencyMs = 40;
+        scene->sync(s, Now.addSecs(2));
+        const QRectF tile = scene->item(QStringLiteral("app:app3"))->sceneBoundingRect();
+        const QRectF r = dirty();
+        QVERIFY(!r.isEmpty());
+        QVERIFY2(tile.contains(r), qPrintable(QStringLiteral("%1,%2 %3x%4")
+                                                  .arg(r.x())
+                                                  .arg(r.y())
+                                                  .arg(r.width())
+                                                  .arg(r.height())));
+
+        // And it is cheap: the lab's snapshot synced many times.
+        QElapsedTimer timer;
+        timer.start();
+        constexpr int Rounds = 200;
+        for (int i = 0; i < Rounds; ++i) {
+            ClusterSnapshot next = healthy();
+            next.appReplicas[i % 6].latencyMs = i;
+            pg(next, "pg-2").lagBytes = i * 100;
+            scene->sync(next, Now.addSecs(3 + i));
+        }
+        const double perSync = double(timer.nsecsElapsed()) / 1e6 / Rounds;
+        qInfo("overview sync of the lab's snapshot: %.3f ms", perSync);
+        QVERIFY2(perSync < 8, qPrintable(QString::number(perSync)));
+    }
+
+    void otherFailures()
+    {
+        OverviewScene scene;
+        ClusterSnapshot s = healthy();
+        // Split brain: pg-2 promoted while pg-1 still accepts writes.
+        pg(s, "pg-2").role = QStringLiteral("primary");
+        pg(s, "pg-2").walReceiverStatus.clear();
+        pg(s, "pg-2").upstream.clear();
+        // A host that does not answer, its Swarm node down, a pgpool that does not answer.
+        s.hosts[2].reachable = false;
+        s.hosts[2].freshness = Freshness{Now.addSecs(-6), true, QStringLiteral("timed out")};
+        s.swarmNodes[2].state = QStringLiteral("down");
+        s.pgpools[1].reachable = false;
+        s.pgpools[1].freshness = Freshness{Now.addSecs(-3), true, QStringLiteral("refused")};
+        s.routes[0].statusCode = 0;
+        s.routes[0].error = QStringLiteral("connection refused");
+        scene.sync(s, Now);
+        QCOMPARE(scene.summary(QStringLiteral("pg:pg-1")),
+                 QStringLiteral("primary, timeline 1, split brain"));
+        QCOMPARE(scene.summary(QStringLiteral("pg:pg-2")),
+                 QStringLiteral("primary, timeline 1, split brain"));
+        QVERIFY(!scene.item(QStringLiteral("repl:pg-2")));
+        QVERIFY(
+            scene.summary(QStringLiteral("host:swarm-03")).startsWith(u"unreachable (timed out)"));
+        QVERIFY(scene.summary(QStringLiteral("host:swarm-03")).contains(u", down,"));
+        QVERIFY(scene.isStale(QStringLiteral("host:swarm-03")));
+        QVERIFY(scene.summary(QStringLiteral("pgpool:pgpool.2"))
+                    .startsWith(u"down (unreachable: refused)"));
+        QVERIFY(scene.isStale(QStringLiteral("pgpool:pgpool.2/backend:pg-1")));
+        QVERIFY(scene.summary(QStringLiteral("route:app.pilothouse.lab@swarm-01"))
+                    .startsWith(u"HTTPS no answer"));
+
+        // Failover done: pg-2 is the only primary, timeline 2; pg-1 and pg-3 follow it.
+        ClusterSnapshot f = healthy();
+        std::swap(pg(f, "pg-1").replicas, pg(f, "pg-2").replicas);
+        pg(f, "pg-1").role = QStringLiteral("standby");
+        pg(f, "pg-1").upstream = QStringLiteral("pg-2");
+        pg(f, "pg-1").walReceiverStatus = QStringLiteral("streaming");
+        pg(f, "pg-2").role = QStringLiteral("primary");
+        pg(f, "pg-3").upstream = QStringLiteral("pg-2");
+        for (PostgresNodeState &n : f.postgres)
+            n.timeline = 2;
+        const int layouts = scene.layoutCount();
+        scene.sync(f, Now);
+        QCOMPARE(scene.summary(QStringLiteral("pg:pg-2")), QStringLiteral("primary, timeline 2"));
+        QVERIFY(scene.summary(QStringLiteral("pg:pg-1"))
+                    .startsWith(u"standby, timeline 2, streaming from pg-2"));
+        QVERIFY(scene.item(QStringLiteral("repl:pg-1")));
+        QVERIFY(!scene.item(QStringLiteral("repl:pg-2")));
+        QVERIFY(scene.layoutCount() > layouts); // the links changed ends
+    }
+
+    void followsThePalette()
+    {
+        OverviewView view;
+        view.resize(1400, 900);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.sync(healthy(), Now);
+        QGraphicsItem *item = view.scene()->item(QStringLiteral("pg:pg-1"));
+        const QPointF pos = item->scenePos();
+        const QImage light = view.graphicsView()->grab().toImage();
+        view.setPalette(darkPalette());
+        QCOMPARE(view.scene()->palette().color(QPalette::Base),
+                 darkPalette().color(QPalette::Base));
+        const QImage dark = view.graphicsView()->grab().toImage();
+        // A card's inside follows the palette's base colour.
+        const QPoint inside = view.graphicsView()->mapFromScene(pos + QPointF(300, 60));
+        QCOMPARE(light.pixelColor(inside), QColor(Qt::white));
+        QCOMPARE(dark.pixelColor(inside), darkPalette().color(QPalette::Base));
+        QCOMPARE(view.scene()->item(QStringLiteral("pg:pg-1")), item);
+        QCOMPARE(item->scenePos(), pos);
     }
 
     void selection()
