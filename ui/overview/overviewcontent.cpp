@@ -390,7 +390,7 @@ private:
                 QString text = g.total > 1 ? tr("%1 ×%2").arg(service).arg(g.total) : service;
                 if (g.running < g.total)
                     text += QStringLiteral(" · ") + g.state;
-                chips.append({text, g.running < g.total ? glyphFor(g.tone) : Glyph::None,
+                chips.append({text, g.running < g.total ? glyphFor(g.tone) : Glyph::Ok,
                               g.running < g.total ? g.tone : Tone::Neutral});
                 runs.append(text);
                 if (g.running < g.total)

@@ -663,6 +663,20 @@ private Q_SLOTS:
         QCOMPARE(item->scenePos(), pos);
     }
 
+    void emptyBeforeTheFirstPoll()
+    {
+        OverviewScene scene;
+        scene.sync(ClusterSnapshot{}, Now);
+        QCOMPARE(scene.keys(), QStringList{QStringLiteral("etcd")});
+        QCOMPARE(scene.summary(QStringLiteral("etcd")), QStringLiteral("not read"));
+        scene.sync(healthy(), Now);
+        QCOMPARE(withPrefix(scene.keys(), QStringLiteral("pg:")).size(), 3);
+        scene.selectKeys({QStringLiteral("pgpool:pgpool.1/backend:pg-2")});
+        scene.sync(ClusterSnapshot{}, Now);
+        QCOMPARE(scene.keys(), QStringList{QStringLiteral("etcd")});
+        QVERIFY(scene.selectedKeys().isEmpty());
+    }
+
     void selection()
     {
         OverviewScene scene;
