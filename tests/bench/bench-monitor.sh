@@ -82,13 +82,14 @@ printf 'CPU: %.2f %% of one core   RSS: %.1f MB   monitoring connections per nod
 kill "$watch_pid"; wait "$watch_pid" 2>/dev/null || true
 
 echo "== 3. detection latency: primary killed -> reported down (p95 of $kills)"
-: >/tmp/bench-detect.txt
+detect=$(mktemp)
 for i in $(seq "$kills"); do
   "$lab" status >/dev/null 2>&1 || { echo "waiting for the lab to be healthy"; for _ in $(seq 120); do sleep 2; "$lab" status >/dev/null 2>&1 && break; done; }
   "$bin" watch --inventory "$inventory" >"$out" 2>&1 &
   watch_pid=$!
   for _ in $(seq 100); do grep -q 'watching;' "$out" && break; sleep 0.1; done
-  primary=$("$bin" status --json --inventory "$inventory" | python3 -c 'import json,sys; print([n["name"] for n in json.load(sys.stdin)["postgres"]["nodes"] if n["role"]=="primary" and n["reachable"]][0])')
+  primary=$("$lab" status 2>/dev/null | sed -n 's/.*postgres: primary \(pg-[0-9]\).*/\1/p')
+  [[ -n $primary ]] || { echo "run $i: the lab names no primary; skipped"; kill "$watch_pid"; wait "$watch_pid" 2>/dev/null || true; continue; }
   t0=$(date +%s%3N)
   "$lab" kill-container "$primary" >/dev/null
   for _ in $(seq 100); do grep -q "pg:$primary.reachable: yes -> no" "$out" && break; sleep 0.05; done
@@ -96,8 +97,9 @@ for i in $(seq "$kills"); do
   kill "$watch_pid"; wait "$watch_pid" 2>/dev/null || true
   [[ -n $line ]] || { echo "run $i: never reported down"; continue; }
   seen=$(date -d "$(date +%F) ${line%% *}" +%s%3N)
-  echo "run $i: $primary reported down after $(( seen - t0 )) ms" | tee -a /dev/stderr | awk '{print $(NF-1)}' >>/tmp/bench-detect.txt
+  echo "run $i: $primary reported down after $(( seen - t0 )) ms"
+  echo $(( seen - t0 )) >>"$detect"
   sleep 5
 done
-printf 'detection p95: %s ms over %s runs (from before the kill command)\n' "$(p95 </tmp/bench-detect.txt)" "$(wc -l </tmp/bench-detect.txt)"
-rm -f "$out"
+printf 'detection p95: %s ms over %s runs (from before the kill command)\n' "$(p95 <"$detect")" "$(wc -l <"$detect")"
+rm -f "$out" "$detect"
