@@ -291,20 +291,24 @@ private:
             Card &c = spec.card;
             c.title = name;
             c.subtitle = h ? h->address : (n ? n->address : QString());
-            setFreshness(c, fresh, m_now, !h || !h->reachable);
+            setFreshness(c, fresh, m_now, h && !h->reachable);
             Tone tone = Tone::Neutral;
             QStringList words;
             Properties props;
             props.append({tr("Host"), name});
             props.append({tr("Address"), orDash(c.subtitle)});
 
-            if (h && h->reachable) {
+            if (!h) {
+                // Named by a service but not probed over SSH (yet): nothing to alarm about.
+                c.lines.append(Line::plain(tr("SSH not probed"), Tone::Dim, Glyph::Unknown));
+                words.append(tr("not probed over SSH"));
+            } else if (h->reachable) {
                 c.lines.append(Line::plain(tr("SSH ok · %1").arg(millis(h->sshLatencyMs)),
                                            Tone::Neutral, Glyph::Ok));
                 words.append(tr("reachable (SSH %1)").arg(millis(h->sshLatencyMs)));
             } else {
                 const QString why =
-                    h && !h->freshness.error.isEmpty() ? h->freshness.error : tr("no answer");
+                    h->freshness.error.isEmpty() ? tr("no answer") : h->freshness.error;
                 c.lines.append(
                     boldLine(tr("SSH unreachable: %1").arg(why), Tone::Critical, Glyph::Critical));
                 words.append(tr("unreachable (%1)").arg(why));

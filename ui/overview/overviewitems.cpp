@@ -1,6 +1,7 @@
 #include "ui/overview/overviewitems_p.h"
 #include "ui/overview/overviewscene.h"
 
+#include <QCursor>
 #include <QFontMetricsF>
 #include <QPainter>
 #include <QPainterPathStroker>
@@ -26,6 +27,7 @@ OverviewItem::OverviewItem(const QString &key, QGraphicsItem *parent)
     , m_key(key)
 {
     setFlag(ItemIsSelectable);
+    setCursor(Qt::PointingHandCursor);
 }
 
 void OverviewItem::setInfo(const ItemInfo &info)

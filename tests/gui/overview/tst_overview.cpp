@@ -669,6 +669,13 @@ private Q_SLOTS:
         scene.sync(ClusterSnapshot{}, Now);
         QCOMPARE(scene.keys(), QStringList{QStringLiteral("etcd")});
         QCOMPARE(scene.summary(QStringLiteral("etcd")), QStringLiteral("not read"));
+        // Services read before SSH answered: hosts come from where they run.
+        ClusterSnapshot early = healthy();
+        early.hosts.clear();
+        scene.sync(early, Now);
+        QCOMPARE(withPrefix(scene.keys(), QStringLiteral("host:")).size(), 3);
+        QVERIFY(scene.summary(QStringLiteral("host:swarm-02")).startsWith(u"not probed over SSH"));
+        QVERIFY(scene.isStale(QStringLiteral("host:swarm-02")));
         scene.sync(healthy(), Now);
         QCOMPARE(withPrefix(scene.keys(), QStringLiteral("pg:")).size(), 3);
         scene.selectKeys({QStringLiteral("pgpool:pgpool.1/backend:pg-2")});
