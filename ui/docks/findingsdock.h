@@ -1,0 +1,45 @@
+#pragma once
+// Lives on the GUI thread.
+
+#include "models/findingsmodel.h"
+
+#include <QDockWidget>
+#include <QPointer>
+#include <QStringList>
+
+class QLabel;
+class QModelIndex;
+class QStackedWidget;
+class QTreeView;
+
+namespace Pilothouse {
+
+// The engine's findings, most severe first. Clicking or activating a finding
+// reports the keys of the objects it concerns, for the diagram to select.
+class FindingsDock final : public QDockWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(FindingsDock)
+
+public:
+    explicit FindingsDock(QWidget *parent = nullptr);
+
+    // Not owned. Several clusters may share one dock by switching models.
+    void setModel(FindingsModel *model);
+    FindingsModel *model() const { return m_model; }
+    QTreeView *view() const { return m_view; }
+
+Q_SIGNALS:
+    void findingActivated(const QStringList &objects);
+
+private:
+    void updateState();
+    void report(const QModelIndex &index);
+
+    QPointer<FindingsModel> m_model;
+    QStackedWidget *m_stack = nullptr;
+    QTreeView *m_view = nullptr;
+    QLabel *m_empty = nullptr;
+};
+
+} // namespace Pilothouse
