@@ -13,6 +13,7 @@
 #include <QLineSeries>
 #include <QPushButton>
 #include <QTest>
+#include <QToolTip>
 
 #include "syntheticcluster.h"
 
@@ -275,6 +276,33 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&panel));
         QCOMPARE(panel.pointCount(QStringLiteral("tps:pg-1")), 29);
         QCOMPARE(panel.shownUntil(), msecsAt(29));
+    }
+
+    void hoverShowsTheExactSample()
+    {
+        History history;
+        record(history, 0, 400);
+        ChartsPanel panel;
+        panel.resize(1400, 900);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        panel.setHistory(&history);
+        panel.refresh(msecsAt(399));
+        // Near second 330 of the bulk load: bytes and seconds of the same standby.
+        auto *lag = qobject_cast<QLineSeries *>(panel.chart(0)->series().first());
+        QCOMPARE(lag->name(), QStringLiteral("pg-2 bytes"));
+        Q_EMIT lag->hovered(QPointF(double(msecsAt(330)) + 200, 3.1), true);
+        const ClusterSnapshot at330 = syntheticSnapshot(330);
+        const QString text = QToolTip::text();
+        QVERIFY2(text.contains(QStringLiteral("pg-2 at ")), qPrintable(text));
+        QVERIFY2(text.contains(QLocale().formattedDataSize(at330.postgres.at(1).lagBytes, 1,
+                                                           QLocale::DataSizeIecFormat)),
+                 qPrintable(text));
+        QVERIFY2(text.contains(QString::number(at330.postgres.at(1).lagSeconds, 'f', 1) +
+                               QStringLiteral(" s")),
+                 qPrintable(text));
+        Q_EMIT lag->hovered(QPointF(), false);
+        QTRY_VERIFY_WITH_TIMEOUT(!QToolTip::isVisible(), 2000);
     }
 
     void followsPalette()
