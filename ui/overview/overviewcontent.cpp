@@ -1121,8 +1121,11 @@ private:
                 certSpec.key =
                     certKeys.contains(candidate) ? spec.key + QStringLiteral("/cert") : candidate;
                 certKeys.insert(certSpec.key);
-                const qint64 days =
-                    cert->notAfter.isValid() ? m_now.daysTo(cert->notAfter) : cert->daysLeft;
+                // Whole days of 24 h, as the certificate reader counts them.
+                const qint64 secs = cert->notAfter.isValid() ? m_now.secsTo(cert->notAfter) : 0;
+                const qint64 days = !cert->notAfter.isValid() ? cert->daysLeft
+                                    : secs >= 0               ? secs / 86400
+                                                              : -((-secs + 86399) / 86400);
                 const Findings::Thresholds t;
                 const bool expired = cert->notAfter.isValid() ? m_now >= cert->notAfter : days < 0;
                 const Tone certTone = expired || days <= t.certCriticalDays ? Tone::Critical
@@ -1204,7 +1207,8 @@ private:
             spec.kind = ItemKind::App;
             Card &c = spec.card;
             c.title = a->task;
-            c.subtitle = a->host;
+            // The address without its port: tiles are narrow (the port is in the tooltip).
+            c.subtitle = a->host.section(u':', 0, 0);
             setFreshness(c, a->freshness, m_now, false);
             c.glyph = a->healthy ? Glyph::Ok : Glyph::Critical;
             c.tone = a->healthy ? Tone::Neutral : Tone::Critical;

@@ -16,6 +16,8 @@
 #include <QTest>
 #include <QTreeWidget>
 
+#include "tests/gui/overview/labstatus.h"
+
 using namespace Pilothouse;
 
 namespace {
@@ -181,7 +183,7 @@ ClusterSnapshot healthy()
         c.subject = QStringLiteral("CN=app.pilothouse.lab");
         c.issuer = QStringLiteral("CN=app.pilothouse.lab");
         c.subjectAltNames = {QStringLiteral("DNS:app.pilothouse.lab")};
-        c.notAfter = Now.addDays(365);
+        c.notAfter = Now.addDays(365).addSecs(12 * 3600);
         c.daysLeft = 365;
         s.certificates.append(c);
     }
@@ -764,6 +766,49 @@ private Q_SLOTS:
         view.scene()->selectKeys({QStringLiteral("pg:pg-1"), QStringLiteral("etcd:etcd1")});
         QCOMPARE(tree->topLevelItemCount(), 2);
         QVERIFY(tree->topLevelItem(1)->childCount() > 3);
+    }
+
+    void onTheLabsValues()
+    {
+        const ClusterSnapshot lab = TestSupport::labStatus(
+            QStringLiteral(PILOTHOUSE_SOURCE_DIR "/tests/gui/overview/fixtures/lab-status.json"));
+        QVERIFY(lab.takenAt.isValid());
+        OverviewView view;
+        view.resize(1400, 900);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.sync(lab, lab.takenAt);
+        const OverviewScene *scene = view.scene();
+        const QStringList keys = scene->keys();
+        QCOMPARE(withPrefix(keys, QStringLiteral("host:")).size(), 3);
+        QStringList primaries;
+        for (const QString &k : withPrefix(keys, QStringLiteral("pg:"))) {
+            if (scene->summary(k).startsWith(u"primary"))
+                primaries.append(k);
+        }
+        QCOMPARE(primaries, QStringList{QStringLiteral("pg:pg-1")});
+        QCOMPARE(scene->summary(QStringLiteral("pg:pg-1")), QStringLiteral("primary, timeline 5"));
+        QCOMPARE(withPrefix(keys, QStringLiteral("repl:")).size(), 2);
+        QVERIFY(scene->summary(QStringLiteral("repl:pg-3")).startsWith(u"streaming, lag 0 B"));
+        QStringList leaders;
+        for (const QString &k : withPrefix(keys, QStringLiteral("etcd:"))) {
+            if (scene->summary(k).startsWith(u"leader"))
+                leaders.append(k);
+        }
+        QCOMPARE(leaders, QStringList{QStringLiteral("etcd:etcd3")});
+        QCOMPARE(scene->summary(QStringLiteral("etcd")), QStringLiteral("quorum 3/3"));
+        QVERIFY(scene->summary(QStringLiteral("host:swarm-03")).contains(u"manager (leader)"));
+        QCOMPARE(withPrefix(keys, QStringLiteral("pgpool:pgpool.1/backend:")).size(), 3);
+        QCOMPARE(withPrefix(keys, QStringLiteral("pgpool:pgpool.2/backend:")).size(), 3);
+        QVERIFY(!scene->summary(QStringLiteral("pgpool:pgpool.1")).contains(u"disagree"));
+        QCOMPARE(withPrefix(keys, QStringLiteral("route:")).size(), 3);
+        QVERIFY2(scene->summary(QStringLiteral("route:app.pilothouse.lab@swarm-02"))
+                     .contains(u"6/6 app backends up, certificate: 3649 days left"),
+                 qPrintable(scene->summary(QStringLiteral("route:app.pilothouse.lab@swarm-02"))));
+        QCOMPARE(withPrefix(keys, QStringLiteral("app:")).size(), 6);
+        for (const QString &k : keys)
+            QVERIFY2(!scene->isStale(k), qPrintable(k));
+        save(&view, QStringLiteral("overview-lab-light.png"));
     }
 
     void screenshots()
