@@ -177,7 +177,7 @@ void ChartsPanel::buildChart(Kind kind, const QString &title)
     c.chart->addAxis(c.y, Qt::AlignLeft);
     switch (kind) {
     case Kind::Lag:
-        c.unit = tr("bytes");
+        c.unit = QStringLiteral("bytes"); // as rescaleBytes() names the units
         c.y2 = new QValueAxis(c.chart);
         c.y2->setTickType(QValueAxis::TicksDynamic);
         c.y2->setTitleText(tr("seconds (dashed)"));
@@ -241,9 +241,11 @@ void ChartsPanel::clearSeries()
     for (Chart &c : m_charts) {
         c.colours.clear();
         c.styles.clear();
-        c.scale = 1;
-        if (c.kind == Kind::Lag)
+        if (c.kind == Kind::Lag && c.scale != 1) {
+            c.scale = 1;
+            c.unit = QStringLiteral("bytes");
             c.y->setTitleText(tr("lag, %1").arg(c.unit));
+        }
         c.empty->setVisible(true);
     }
 }

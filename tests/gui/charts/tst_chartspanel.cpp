@@ -14,6 +14,7 @@
 #include <QPushButton>
 #include <QTest>
 #include <QToolTip>
+#include <QValueAxis>
 
 #include "syntheticcluster.h"
 
@@ -176,6 +177,32 @@ private Q_SLOTS:
         QCOMPARE(lag->at(24).x(), double(msecsAt(120)));
         QCOMPARE(lag->at(24).y(),
                  history.series(QStringLiteral("lag_bytes:pg-2"))->last()->value / 1024);
+    }
+
+    void replacingTheHistoryStartsOver()
+    {
+        History busy;
+        record(busy, 280, 340); // into the bulk load: MiB behind
+        ChartsPanel panel;
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        panel.setHistory(&busy);
+        panel.refresh(msecsAt(339));
+        auto *y = qobject_cast<QValueAxis *>(panel.chart(0)->axes(Qt::Vertical).first());
+        QVERIFY(y);
+        QCOMPARE(y->titleText(), QStringLiteral("lag, MiB"));
+
+        History other; // another cluster, nothing recorded yet
+        panel.setHistory(&other);
+        QVERIFY(panel.seriesKeys().isEmpty());
+        QCOMPARE(y->titleText(), QStringLiteral("lag, bytes"));
+        for (int i = 0; i < ChartsPanel::ChartCount; ++i) {
+            QVERIFY(panel.chart(i)->series().isEmpty());
+            QVERIFY(emptyText(panel.chart(i))->isVisible());
+        }
+        record(other, 0, 3);
+        panel.refresh(msecsAt(2));
+        QCOMPARE(panel.seriesKeys(), other.keys());
     }
 
     void updatesInPlaceAndSlides_data()
