@@ -28,6 +28,21 @@ OverviewItem::OverviewItem(const QString &key, QGraphicsItem *parent)
 {
     setFlag(ItemIsSelectable);
     setCursor(Qt::PointingHandCursor);
+    setAcceptHoverEvents(true);
+}
+
+void OverviewItem::hoverEnterEvent(QGraphicsSceneHoverEvent *event)
+{
+    m_hovered = true;
+    update();
+    QGraphicsItem::hoverEnterEvent(event);
+}
+
+void OverviewItem::hoverLeaveEvent(QGraphicsSceneHoverEvent *event)
+{
+    m_hovered = false;
+    update();
+    QGraphicsItem::hoverLeaveEvent(event);
 }
 
 void OverviewItem::setInfo(const ItemInfo &info)
@@ -68,7 +83,10 @@ void OverviewCardItem::setCard(const Card &card)
 
 void OverviewCardItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *)
 {
-    Paint::card(painter, QRectF(QPointF(), m_size), m_card, style(), isSelected());
+    const QRectF r(QPointF(), m_size);
+    Paint::card(painter, r, m_card, style(), isSelected());
+    if (isHovered() && !isSelected())
+        Paint::hover(painter, r, style(), 6);
 }
 
 void OverviewRowItem::setCells(const QList<Cell> &cells, Tone tone)
@@ -94,6 +112,8 @@ void OverviewRowItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *,
     }
     if (isSelected())
         Paint::selection(painter, r.adjusted(-2, 0, 2, 0), s, 4);
+    else if (isHovered())
+        Paint::hover(painter, r.adjusted(-2, 0, 2, 0), s, 4);
     Paint::cells(painter, r.adjusted(2, 0, -2, 0), m_cells, s, info().stale);
 }
 
@@ -121,6 +141,8 @@ void OverviewBadgeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem 
     painter->restore();
     if (isSelected())
         Paint::selection(painter, r.adjusted(-2, -2, 2, 2), s, r.height() / 2 + 2);
+    else if (isHovered())
+        Paint::hover(painter, r.adjusted(-2, -2, 2, 2), s, r.height() / 2 + 2);
     const qreal g = r.height() - 8;
     Paint::glyph(painter, QRectF(r.left() + 8, r.top() + 4, g, g), m_chip.glyph, color, s);
     Paint::text(painter, r.adjusted(g + 14, 0, -6, 0), m_chip.text, s.bold,
@@ -194,7 +216,7 @@ void OverviewEdgeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *
         painter->setPen(halo);
         painter->drawPolyline(m_points.constData(), int(m_points.size()));
     }
-    QPen pen(color, m_look.tone == Tone::Ok ? 1.6 : 2.2);
+    QPen pen(color, (m_look.tone == Tone::Ok ? 1.6 : 2.2) + (isHovered() ? 0.8 : 0));
     pen.setJoinStyle(Qt::RoundJoin);
     if (m_look.dashed)
         pen.setDashPattern({4, 3});

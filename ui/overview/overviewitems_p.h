@@ -40,12 +40,16 @@ public:
 
 protected:
     const OverviewStyle &style() const;
+    bool isHovered() const { return m_hovered; }
+    void hoverEnterEvent(QGraphicsSceneHoverEvent *event) override;
+    void hoverLeaveEvent(QGraphicsSceneHoverEvent *event) override;
 
     QSizeF m_size;
 
 private:
     QString m_key;
     ItemInfo m_info;
+    bool m_hovered = false;
 };
 
 // A box with a title row and lines: hosts, PostgreSQL nodes, etcd members,

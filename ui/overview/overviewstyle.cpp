@@ -394,6 +394,18 @@ void selection(QPainter *p, const QRectF &rect, const OverviewStyle &style, qrea
     p->restore();
 }
 
+void hover(QPainter *p, const QRectF &rect, const OverviewStyle &style, qreal radius)
+{
+    p->save();
+    p->setRenderHint(QPainter::Antialiasing);
+    QColor edge = style.highlight;
+    edge.setAlphaF(0.6f);
+    p->setBrush(Qt::NoBrush);
+    p->setPen(QPen(edge, 1.5));
+    p->drawRoundedRect(rect.adjusted(0.75, 0.75, -0.75, -0.75), radius, radius);
+    p->restore();
+}
+
 void card(QPainter *p, const QRectF &rect, const Card &card, const OverviewStyle &style,
           bool selected)
 {

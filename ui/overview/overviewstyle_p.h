@@ -153,6 +153,7 @@ void chips(QPainter *p, const QRectF &area, const QList<Chip> &chips, const Over
 void card(QPainter *p, const QRectF &rect, const Card &card, const OverviewStyle &style,
           bool selected);
 void selection(QPainter *p, const QRectF &rect, const OverviewStyle &style, qreal radius);
+void hover(QPainter *p, const QRectF &rect, const OverviewStyle &style, qreal radius);
 
 } // namespace Paint
 

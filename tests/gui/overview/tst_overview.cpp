@@ -11,9 +11,11 @@
 #include <QElapsedTimer>
 #include <QGraphicsItem>
 #include <QGraphicsView>
+#include <QHelpEvent>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QTest>
+#include <QToolTip>
 #include <QTreeWidget>
 
 #include "tests/gui/overview/labstatus.h"
@@ -739,6 +741,16 @@ private Q_SLOTS:
         QGraphicsView *gv = view.graphicsView();
         const QGraphicsItem *item = view.scene()->item(QStringLiteral("pg:pg-1"));
         const QPoint at = gv->mapFromScene(item->sceneBoundingRect().center());
+        // Hovering shows the item's details.
+        QTest::mouseMove(gv->viewport(), at);
+        QHelpEvent help(QEvent::ToolTip, at, gv->viewport()->mapToGlobal(at));
+        QCoreApplication::sendEvent(gv->viewport(), &help);
+        QTRY_VERIFY(QToolTip::isVisible());
+        QVERIFY2(QToolTip::text().contains(u"primary, timeline 1") &&
+                     QToolTip::text().contains(u"0/5A0001F8"),
+                 qPrintable(QToolTip::text()));
+        QToolTip::hideText();
+
         QTest::mouseClick(gv->viewport(), Qt::LeftButton, {}, at);
         QCOMPARE(spy.size(), 1);
         QCOMPARE(view.scene()->selectedKeys(), QStringList{QStringLiteral("pg:pg-1")});
