@@ -8,6 +8,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QScrollBar>
 #include <QStackedWidget>
 #include <QTreeView>
 #include <QVBoxLayout>
@@ -75,6 +76,11 @@ TimelineDock::TimelineDock(QWidget *parent)
     layout->addWidget(m_stack, 1);
     setWidget(content);
 
+    // Newest first: while a person reads further down, arriving events must
+    // not push the rows they read out of view.
+    connect(m_filter, &QAbstractItemModel::rowsAboutToBeInserted, this,
+            &TimelineDock::rememberTopRow);
+    connect(m_filter, &QAbstractItemModel::rowsInserted, this, &TimelineDock::keepTopRow);
     connect(m_filter, &QAbstractItemModel::rowsInserted, this, &TimelineDock::updateState);
     connect(m_filter, &QAbstractItemModel::rowsRemoved, this, &TimelineDock::updateState);
     connect(m_filter, &QAbstractItemModel::modelReset, this, &TimelineDock::updateState);
@@ -130,6 +136,19 @@ void TimelineDock::applySources()
         m_filter->acceptAllSources();
     else
         m_filter->setSources(shown);
+}
+
+void TimelineDock::rememberTopRow()
+{
+    const bool atNewest = m_view->verticalScrollBar()->value() == 0;
+    m_topRow = atNewest ? QPersistentModelIndex() : QPersistentModelIndex(m_view->indexAt({1, 1}));
+}
+
+void TimelineDock::keepTopRow()
+{
+    if (m_topRow.isValid())
+        m_view->scrollTo(m_topRow, QAbstractItemView::PositionAtTop);
+    m_topRow = QPersistentModelIndex();
 }
 
 void TimelineDock::updateState()

@@ -5,6 +5,7 @@
 
 #include <QDockWidget>
 #include <QHash>
+#include <QPersistentModelIndex>
 #include <QPointer>
 #include <QStringList>
 
@@ -48,6 +49,8 @@ Q_SIGNALS:
 private:
     void applySources();
     void updateState();
+    void rememberTopRow();
+    void keepTopRow();
 
     QPointer<TimelineModel> m_model;
     TimelineFilterModel *m_filter = nullptr;
@@ -56,6 +59,7 @@ private:
     QStackedWidget *m_stack = nullptr;
     QTreeView *m_view = nullptr;
     QLabel *m_empty = nullptr;
+    QPersistentModelIndex m_topRow; // while rows arrive, when scrolled away from the newest
 };
 
 } // namespace Pilothouse

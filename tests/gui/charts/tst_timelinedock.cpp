@@ -149,6 +149,45 @@ private Q_SLOTS:
         QCOMPARE(dock.view()->model()->rowCount(), 11);
     }
 
+    void readingDownIsNotDisturbed()
+    {
+        TimelineModel model;
+        TimelineDock dock;
+        dock.setModel(&model);
+        dock.resize(700, 300);
+        dock.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dock));
+        QList<ClusterEvent> events;
+        for (int i = 0; i < 200; ++i) {
+            events.append(makeEvent(i, QStringLiteral("swarm"), Severity::Info,
+                                    QStringLiteral("event %1").arg(i), {}));
+        }
+        model.append(events);
+        QTreeView *view = dock.view();
+        const auto topText = [view] {
+            return view->indexAt({1, 1})
+                .siblingAtColumn(TimelineModel::TextColumn)
+                .data()
+                .toString();
+        };
+        QCOMPARE(topText(), QStringLiteral("event 199"));
+
+        // At the top, new events show up at the top.
+        model.append({makeEvent(200, QStringLiteral("swarm"), Severity::Info,
+                                QStringLiteral("event 200"), {})});
+        QCOMPARE(topText(), QStringLiteral("event 200"));
+
+        // Scrolled down, the rows in view stay in view.
+        view->scrollTo(view->model()->index(80, 0), QAbstractItemView::PositionAtTop);
+        const QString reading = topText();
+        QCOMPARE(reading, QStringLiteral("event 120"));
+        model.append({makeEvent(201, QStringLiteral("swarm"), Severity::Info,
+                                QStringLiteral("event 201"), {}),
+                      makeEvent(202, QStringLiteral("swarm"), Severity::Info,
+                                QStringLiteral("event 202"), {})});
+        QCOMPARE(topText(), reading);
+    }
+
     void clickReportsObjects()
     {
         TimelineModel model;
