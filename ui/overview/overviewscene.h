@@ -56,14 +56,19 @@ public:
     // views to them. "task:<id>" selects the host the task runs on.
     void selectKeys(const QStringList &keys);
     QList<QPair<QString, QString>> properties(const QString &key) const; // for the side panel
-    QString summary(const QString &key) const; // the item's visible state in words
+    // The item's visible state in words; the first word is stable for tests and
+    // scripts: pg "primary"/"standby"/"down", repl "streaming"/"lagging"/"broken",
+    // etcd member "leader"/"follower"/"unhealthy", pgpool "down" when it does not
+    // answer and "; disagrees: ..." when it disagrees, app "healthy"/"unhealthy".
+    // Stale values end with " (stale, 12 s ago)".
+    QString summary(const QString &key) const;
     bool isStale(const QString &key) const;
-    QString toolTip(const QString &key) const;
+    QString toolTip(const QString &key) const; // rich text shown on hover
 
     QGraphicsItem *item(const QString &key) const;    // nullptr when there is none
     int layoutCount() const { return m_layoutCount; } // how many times items were placed
 
-    const Internal::OverviewStyle &style() const;
+    const Internal::OverviewStyle &style() const; // for the items: colours of the palette
 
 Q_SIGNALS:
     void selectionKeysChanged(const QStringList &keys);
