@@ -21,6 +21,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
 #include <QTabWidget>
@@ -56,6 +57,15 @@ void out(const char *key, double value)
 {
     std::printf("%s=%.2f\n", key, value);
     std::fflush(stdout);
+}
+
+// Runs the event loop for a while. Not QApplication::exec() and quit(): in
+// Qt 6 quit() closes every window first.
+void runFor(int ms)
+{
+    QEventLoop loop;
+    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+    loop.exec();
 }
 
 bool save(QWidget *w, const QString &path)
@@ -144,8 +154,7 @@ int main(int argc, char *argv[])
         QElapsedTimer wall;
         wall.start();
         probe.start();
-        QTimer::singleShot(seconds * 1000, &app, &QCoreApplication::quit);
-        QApplication::exec();
+        runFor(seconds * 1000);
         probe.stop();
         const double cpu = (cpuSeconds() - cpu0) / (double(wall.elapsed()) / 1000.0) * 100.0;
         out("watch_seconds", double(wall.elapsed()) / 1000.0);
@@ -161,14 +170,12 @@ int main(int argc, char *argv[])
     const QString dir = parser.value(shotsOption);
     const QString phase = parser.value(phaseOption);
     QDir().mkpath(dir);
-    QTimer::singleShot(parser.value(waitOption).toInt() * 1000, &app, &QCoreApplication::quit);
-    QApplication::exec();
+    runFor(parser.value(waitOption).toInt() * 1000);
     Pilothouse::ClusterView *view = console.window()->currentCluster();
     auto *tabs = view->findChild<QTabWidget *>(QStringLiteral("clusterTabs"));
     bool ok = save(console.window(), dir + u'/' + phase + QStringLiteral("-overview.png"));
     tabs->setCurrentWidget(view->charts());
-    QTimer::singleShot(300, &app, &QCoreApplication::quit);
-    QApplication::exec();
+    runFor(1500); // the charts catch up when shown and take the next snapshot
     ok = save(console.window(), dir + u'/' + phase + QStringLiteral("-charts.png")) && ok;
     ok = save(view->findingsDock(), dir + u'/' + phase + QStringLiteral("-findings.png")) && ok;
     ok = save(view->timelineDock(), dir + u'/' + phase + QStringLiteral("-timeline.png")) && ok;
