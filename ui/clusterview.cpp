@@ -173,7 +173,7 @@ void ClusterView::showEvent(QShowEvent *event)
     if (!m_docksSized) {
         // Dock sizes only hold once the window has its own size.
         m_docksSized = true;
-        resizeDocks({m_findingsDock}, {qMax(320, width() / 4)}, Qt::Horizontal);
+        resizeDocks({m_findingsDock}, {qMax(300, width() / 5)}, Qt::Horizontal);
         resizeDocks({m_timelineDock}, {qMax(160, height() / 5)}, Qt::Vertical);
     }
     if (!m_drawn)

@@ -10,6 +10,8 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace Pilothouse {
 
 OverviewView::OverviewView(QWidget *parent)
@@ -58,13 +60,37 @@ OverviewView::OverviewView(QWidget *parent)
     m_splitter->addWidget(panel);
     m_splitter->setStretchFactor(0, 1);
     m_splitter->setStretchFactor(1, 0);
-    m_splitter->setSizes({1080, 300});
+    m_splitter->setSizes({1100, 260});
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_splitter);
 
     connect(m_scene, &OverviewScene::selectionKeysChanged, this, &OverviewView::showProperties);
+    connect(m_scene, &QGraphicsScene::sceneRectChanged, this, &OverviewView::fitWidth);
+    m_view->viewport()->installEventFilter(this);
     showProperties();
+}
+
+bool OverviewView::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_view->viewport() && event->type() == QEvent::Resize)
+        fitWidth();
+    return QWidget::eventFilter(watched, event);
+}
+
+void OverviewView::fitWidth()
+{
+    // All three host columns in view without scrolling sideways: scale down
+    // (never up, never below legibility) when the viewport is narrower than
+    // the scene. Only the view's transform changes; the items stay put.
+    const double sceneWidth = m_scene->sceneRect().width();
+    const double available = m_view->viewport()->width() - 4;
+    if (sceneWidth <= 0 || available <= 0)
+        return;
+    const double scale = std::clamp(available / sceneWidth, MinimumScale, 1.0);
+    if (qFuzzyCompare(m_view->transform().m11(), scale))
+        return;
+    m_view->setTransform(QTransform::fromScale(scale, scale));
 }
 
 void OverviewView::sync(const ClusterSnapshot &snapshot, const QDateTime &now)

@@ -28,11 +28,16 @@ public:
     QGraphicsView *graphicsView() const { return m_view; }
     void sync(const ClusterSnapshot &snapshot, const QDateTime &now);
 
+    // The smallest zoom fitWidth() goes to; below it the view scrolls sideways.
+    static constexpr double MinimumScale = 0.7;
+
 protected:
     void changeEvent(QEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void showProperties();
+    void fitWidth();
 
     OverviewScene *m_scene = nullptr;
     QGraphicsView *m_view = nullptr;
