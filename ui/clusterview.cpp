@@ -51,6 +51,9 @@ ClusterView::ClusterView(QWidget *parent)
     m_state = new QLabel(tr("Connecting…"), central);
     m_state->setObjectName(QStringLiteral("clusterState"));
     m_state->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Its text changes every second; an ignored width keeps that from
+    // re-laying out the whole window each time.
+    m_state->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     auto *header = new QHBoxLayout;
     header->addWidget(m_title);
     header->addSpacing(16);

@@ -24,7 +24,9 @@
 #include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
+#include <QMap>
 #include <QTabWidget>
+#include <QThread>
 #include <QTimer>
 
 #include "tests/bench/stallprobe.h"
@@ -75,6 +77,63 @@ bool save(QWidget *w, const QString &path)
     return ok;
 }
 
+// Times every event the GUI thread delivers (outermost only) and keeps the
+// slow ones by receiver, so that a stall can be traced to what caused it.
+class TimingApplication final : public QApplication
+{
+public:
+    using QApplication::QApplication;
+
+    bool notify(QObject *receiver, QEvent *event) override
+    {
+        // Other threads (Qt's HTTP thread, the SSH workers) deliver through here too.
+        if (!m_profiling || QThread::currentThread() != thread())
+            return QApplication::notify(receiver, event);
+        if (m_depth++ > 0) {
+            const bool r = QApplication::notify(receiver, event);
+            --m_depth;
+            return r;
+        }
+        // Name it before delivery: the receiver may be deleted by it.
+        QString what = QString::fromLatin1(receiver->metaObject()->className());
+        if (receiver->parent())
+            what += QStringLiteral(" in ") +
+                    QString::fromLatin1(receiver->parent()->metaObject()->className());
+        what += QStringLiteral(" event ") + QString::number(int(event->type()));
+        QElapsedTimer t;
+        t.start();
+        const bool r = QApplication::notify(receiver, event);
+        const qint64 us = t.nsecsElapsed() / 1000;
+        --m_depth;
+        if (us >= 8000) {
+            Slow &slow = m_slow[what];
+            ++slow.count;
+            slow.totalUs += us;
+            slow.maxUs = std::max(slow.maxUs, us);
+        }
+        return r;
+    }
+
+    void setProfiling(bool on) { m_profiling = on; }
+    void printSlow() const
+    {
+        for (auto it = m_slow.cbegin(); it != m_slow.cend(); ++it)
+            std::printf("slow_event=%s count=%d max_ms=%.1f total_ms=%.1f\n", qPrintable(it.key()),
+                        it->count, double(it->maxUs) / 1000.0, double(it->totalUs) / 1000.0);
+    }
+
+private:
+    struct Slow
+    {
+        int count = 0;
+        qint64 totalUs = 0;
+        qint64 maxUs = 0;
+    };
+    int m_depth = 0;
+    bool m_profiling = false;
+    QMap<QString, Slow> m_slow;
+};
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -82,7 +141,7 @@ int main(int argc, char *argv[])
     QElapsedTimer sinceMain;
     sinceMain.start();
     const qint64 mainEpochMs = QDateTime::currentMSecsSinceEpoch();
-    QApplication app(argc, argv);
+    TimingApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("Pilothouse"));
     QApplication::setOrganizationName(QStringLiteral("Pilothouse-bench"));
 
@@ -96,7 +155,10 @@ int main(int argc, char *argv[])
     const QCommandLineOption waitOption(QStringLiteral("wait"),
                                         QStringLiteral("seconds of history before screenshots"),
                                         QStringLiteral("SECONDS"), QStringLiteral("20"));
-    parser.addOptions({watchOption, shotsOption, phaseOption, waitOption});
+    const QCommandLineOption profileOption(
+        QStringLiteral("profile"),
+        QStringLiteral("while watching, list the events that kept the GUI thread 8 ms or more"));
+    parser.addOptions({watchOption, shotsOption, phaseOption, waitOption, profileOption});
     parser.addPositionalArgument(QStringLiteral("inventory"), QStringLiteral("inventories"));
     parser.process(app);
     const QStringList inventories = parser.positionalArguments();
@@ -154,7 +216,9 @@ int main(int argc, char *argv[])
         QElapsedTimer wall;
         wall.start();
         probe.start();
+        app.setProfiling(parser.isSet(profileOption));
         runFor(seconds * 1000);
+        app.setProfiling(false);
         probe.stop();
         const double cpu = (cpuSeconds() - cpu0) / (double(wall.elapsed()) / 1000.0) * 100.0;
         out("watch_seconds", double(wall.elapsed()) / 1000.0);
@@ -164,6 +228,7 @@ int main(int argc, char *argv[])
         out("stall_max_ms", probe.maxMs());
         out("cpu_percent_of_core", cpu);
         out("rss_mb", rssMegabytes());
+        app.printSlow();
         return 0;
     }
 
