@@ -66,6 +66,7 @@ Application::~Application()
     // The sessions' monitors stop before the window (and the views they feed) go.
     qDeleteAll(m_sessions);
     m_sessions.clear();
+    ClusterSession::waitForMonitors(3000);
 }
 
 void Application::show()

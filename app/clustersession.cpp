@@ -6,7 +6,18 @@
 #include "models/timelinemodel.h"
 #include "ui/clusterview.h"
 
+#include <QDeadlineTimer>
+#include <QMutex>
+#include <QThread>
+
 namespace Pilothouse {
+namespace {
+constexpr int IntervalMs = 1000;
+
+// Monitor threads still winding down, for waitForMonitors() at exit.
+QMutex s_threadsLock;
+QList<QThread *> s_threads;
+} // namespace
 
 ClusterSession::ClusterSession(const Inventory &inventory, ClusterView *view, QObject *parent)
     : QObject(parent)
@@ -16,67 +27,124 @@ ClusterSession::ClusterSession(const Inventory &inventory, ClusterView *view, QO
     , m_findings(new FindingsModel(this))
     , m_timeline(new TimelineModel(this))
 {
-    ClusterMonitor::Options options;
-    // A console shows what it has after this long and marks what is missing as stale;
-    // `status` waits longer because it prints once.
-    options.firstRoundTimeoutMs = 5000;
-    const Result<QString> password = ClusterMonitor::readMonitorPassword(inventory);
-    if (password) {
-        options.monitorPassword = password.value();
-    } else {
-        // The other layers are still worth watching; PostgreSQL will say it refused us.
-        QMetaObject::invokeMethod(
-            this,
-            [this, message = password.error().toString()] {
-                Q_EMIT problemFound(tr("No password for the monitoring role"), message);
-            },
-            Qt::QueuedConnection);
-    }
-    m_monitor = new ClusterMonitor(inventory, options, this);
+    qRegisterMetaType<ClusterSnapshot>();
+    qRegisterMetaType<QList<ClusterEvent>>();
 
     m_hosts->setHosts(inventory.hosts);
     view->setHostsModel(m_hosts);
     view->setFindingsModel(m_findings);
     view->setTimelineModel(m_timeline);
-    view->setHistory(&m_monitor->history());
+    view->setHistory(&m_history);
     view->setConnectionState(tr("Connecting to %n host(s)…", nullptr, int(inventory.hosts.size())),
                              false);
 
-    connect(m_monitor, &ClusterMonitor::snapshotChanged, this,
-            [this](const ClusterSnapshot &snapshot) {
-                m_findings->setFindings(snapshot.findings);
-                if (!m_view)
-                    return;
-                // Until every layer has answered once, a partial picture would show
-                // missing layers as down; the header says what is still awaited.
-                if (!m_monitor->firstRoundDone())
-                    return;
-                m_view->sync(snapshot);
-            });
-    connect(m_monitor, &ClusterMonitor::firstRoundFinished, this, [this] {
-        if (!m_view)
-            return;
-        if (!m_view->lastSnapshot())
-            m_view->sync(m_monitor->snapshot());
-        Q_EMIT firstOverviewShown();
+    // Parentless: the thread outlives this session until its monitor has stopped.
+    m_thread = new QThread;
+    m_thread->setObjectName(QStringLiteral("monitor ") + inventory.displayName());
+    {
+        QMutexLocker locker(&s_threadsLock);
+        s_threads.append(m_thread);
+    }
+    connect(m_thread, &QThread::finished, m_thread, [thread = m_thread] {
+        {
+            QMutexLocker locker(&s_threadsLock);
+            s_threads.removeAll(thread);
+        }
+        thread->deleteLater();
     });
-    connect(m_monitor, &ClusterMonitor::eventsOccurred, m_timeline, &TimelineModel::append);
-    connect(m_monitor, &ClusterMonitor::hostKeyUnknown, this,
-            [this](const QString &host, const QString &keyType, const QString &fingerprint) {
-                Q_EMIT problemFound(
-                    tr("Unknown host key"),
-                    tr("%1 presented a %2 key with fingerprint\n%3\nthat known_hosts does not "
-                       "list. Nothing was sent to it. Check the fingerprint on the host, add it "
-                       "to known_hosts (ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts) and "
-                       "open the cluster again.")
-                        .arg(host, keyType, fingerprint));
+    m_home = new QObject;
+    m_home->moveToThread(m_thread);
+    connect(m_thread, &QThread::finished, m_home, &QObject::deleteLater);
+    m_thread->start();
+
+    // Everything the monitor owns is created on its thread, timers and sockets
+    // included. Blocking, but only for the construction and wiring (no network
+    // I/O: start() only sets the probes going), so that this session exists for
+    // as long as the monitor can call it.
+    QMetaObject::invokeMethod(
+        m_home,
+        [this, home = m_home, inventory] {
+            ClusterMonitor::Options options;
+            options.intervalMs = IntervalMs;
+            // A console shows what it has after this long and marks what is missing as
+            // stale; `status` waits longer because it prints once.
+            options.firstRoundTimeoutMs = 5000;
+            const Result<QString> password = ClusterMonitor::readMonitorPassword(inventory);
+            if (password) {
+                options.monitorPassword = password.value();
+            } else {
+                // The other layers are still worth watching; PostgreSQL will say it refused us.
+                const QString message = password.error().toString();
+                QMetaObject::invokeMethod(this, [this, message] {
+                    Q_EMIT problemFound(tr("No password for the monitoring role"), message);
+                });
+            }
+            auto *monitor = new ClusterMonitor(inventory, options, home);
+            // Queued: the receivers live on the GUI thread.
+            connect(monitor, &ClusterMonitor::snapshotChanged, this, &ClusterSession::onSnapshot);
+            connect(monitor, &ClusterMonitor::firstRoundFinished, this, [this] {
+                m_firstRoundDone = true;
+                if (m_view && !m_view->lastSnapshot())
+                    m_view->sync(m_last);
+                Q_EMIT firstOverviewShown();
             });
-    m_monitor->start();
+            connect(monitor, &ClusterMonitor::eventsOccurred, m_timeline, &TimelineModel::append);
+            connect(
+                monitor, &ClusterMonitor::hostKeyUnknown, this,
+                [this](const QString &host, const QString &keyType, const QString &fingerprint) {
+                    Q_EMIT problemFound(
+                        tr("Unknown host key"),
+                        tr("%1 presented a %2 key with fingerprint\n%3\nthat known_hosts does "
+                           "not list. Nothing was sent to it. Check the fingerprint on the "
+                           "host, add it to known_hosts (ssh-keyscan -p PORT HOST >> "
+                           "~/.ssh/known_hosts) and open the cluster again.")
+                            .arg(host, keyType, fingerprint));
+                });
+            monitor->start();
+        },
+        Qt::BlockingQueuedConnection);
 }
 
 ClusterSession::~ClusterSession()
 {
-    m_monitor->stop();
+    // The monitor is deleted on its own thread (its destructor stops every
+    // probe and closes the SSH sessions), then the thread ends and goes.
+    QMetaObject::invokeMethod(m_home, [home = m_home] {
+        qDeleteAll(home->children());
+        QThread::currentThread()->quit();
+    });
+}
+
+void ClusterSession::waitForMonitors(int timeoutMs)
+{
+    const QDeadlineTimer deadline(timeoutMs);
+    for (;;) {
+        QThread *thread = nullptr;
+        {
+            QMutexLocker locker(&s_threadsLock);
+            if (s_threads.isEmpty())
+                return;
+            thread = s_threads.takeFirst();
+        }
+        if (!thread->wait(deadline))
+            return;
+    }
+}
+
+void ClusterSession::onSnapshot(const ClusterSnapshot &snapshot)
+{
+    m_last = snapshot;
+    m_findings->setFindings(snapshot.findings);
+    // Several probes answer within one tick; the charts want one point per tick.
+    const qint64 t = snapshot.takenAt.toMSecsSinceEpoch();
+    if (t - m_lastHistoryMs >= IntervalMs * 9 / 10) {
+        m_lastHistoryMs = t;
+        m_history.record(snapshot);
+    }
+    // Until every layer has answered once, a partial picture would show the
+    // missing layers as down; the header says the console is connecting.
+    if (m_view && m_firstRoundDone)
+        m_view->sync(snapshot);
 }
 
 } // namespace Pilothouse

@@ -1,22 +1,27 @@
 #pragma once
-// Lives on the GUI thread.
+// Lives on the GUI thread; its monitor lives on a thread of its own.
 
+#include "models/clustersnapshot.h"
+#include "models/history.h"
 #include "models/inventory.h"
 
 #include <QObject>
 #include <QPointer>
 
+class QThread;
+
 namespace Pilothouse {
 
-class ClusterMonitor;
 class ClusterView;
 class FindingsModel;
 class HostsModel;
 class TimelineModel;
 
 // One open cluster in the console: its monitor and the models its view
-// shows. The monitor's work is asynchronous, so nothing here waits; the view
-// is told what the engine is doing until the first snapshot arrives.
+// shows. The monitor (its probes, its parsing, its findings) runs on a
+// thread of its own and hands over immutable snapshots, so that the GUI
+// thread only draws, however many clusters are open. Nothing here waits;
+// the view is told what the engine is doing until the first snapshot.
 class ClusterSession final : public QObject
 {
     Q_OBJECT
@@ -24,10 +29,17 @@ class ClusterSession final : public QObject
 
 public:
     ClusterSession(const Inventory &inventory, ClusterView *view, QObject *parent = nullptr);
+    // Stops the monitor without waiting for it: its thread winds down and
+    // deletes itself. waitForMonitors() lets the last one finish at exit.
     ~ClusterSession() override;
 
-    ClusterMonitor *monitor() const { return m_monitor; }
     const Inventory &inventory() const { return m_inventory; }
+    // The charts' series, recorded from the snapshots as they arrive.
+    const History &history() const { return m_history; }
+    const ClusterSnapshot &lastSnapshot() const { return m_last; }
+
+    // At exit: waits (at most `timeoutMs`) for every session's monitor thread.
+    static void waitForMonitors(int timeoutMs);
 
 Q_SIGNALS:
     // A problem the operator must act on (a host key to check, a missing secret).
@@ -36,12 +48,19 @@ Q_SIGNALS:
     void firstOverviewShown();
 
 private:
+    void onSnapshot(const ClusterSnapshot &snapshot);
+
     Inventory m_inventory;
     QPointer<ClusterView> m_view;
-    ClusterMonitor *m_monitor = nullptr;
+    QThread *m_thread = nullptr;
+    QObject *m_home = nullptr; // lives on m_thread; owns the monitor
     HostsModel *m_hosts = nullptr;
     FindingsModel *m_findings = nullptr;
     TimelineModel *m_timeline = nullptr;
+    History m_history;
+    qint64 m_lastHistoryMs = 0;
+    ClusterSnapshot m_last;
+    bool m_firstRoundDone = false;
 };
 
 } // namespace Pilothouse
