@@ -266,7 +266,31 @@ void ClusterView::focusKeys(const QStringList &keys)
     m_tabs->setCurrentWidget(m_overview);
     if (!m_drawn)
         draw();
-    m_overview->scene()->selectKeys(keys);
+    // A service is drawn as its tasks on their hosts and as the layer's items
+    // it runs (pg-1 as pg:pg-1, pgpool as each pgpool:<task>, ...).
+    QStringList expanded;
+    const QStringList drawn = m_overview->scene()->keys();
+    for (const QString &key : keys) {
+        if (!key.startsWith(u"service:")) {
+            expanded.append(key);
+            continue;
+        }
+        const QString service = key.mid(8);
+        for (const QString &k : drawn) {
+            const QString object = k.section(u'/', 0, 0);
+            if (object == k && (object.endsWith(u':' + service) ||
+                                (object.startsWith(service + u':') && service != u"host")))
+                expanded.append(k);
+        }
+        if (m_snapshot) {
+            for (const TaskState &t : m_snapshot->tasks) {
+                if (t.service == service && t.desiredState == u"running")
+                    expanded.append(QStringLiteral("host:") + t.hostname);
+            }
+        }
+    }
+    expanded.removeDuplicates();
+    m_overview->scene()->selectKeys(expanded);
 }
 
 } // namespace Pilothouse

@@ -148,6 +148,12 @@ private Q_SLOTS:
         QCOMPARE(tabs->currentWidget(), view->overview());
         QCOMPARE(view->overview()->scene()->selectedKeys(), QStringList{QStringLiteral("pg:pg-2")});
         save(&window, QStringLiteral("cluster-overview.png"));
+        // A service jumps to what it runs.
+        view->focusKeys({QStringLiteral("service:pg-3")});
+        const QStringList selected = view->overview()->scene()->selectedKeys();
+        QVERIFY2(selected.contains(QStringLiteral("pg:pg-3")) &&
+                     !selected.contains(QStringLiteral("pg:pg-2")),
+                 qPrintable(selected.join(u',')));
 
         list->setCurrentRow(0);
         QCOMPARE(window.findChild<QStackedWidget *>()->currentWidget(), window.welcomeView());
