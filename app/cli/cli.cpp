@@ -2,6 +2,7 @@
 
 #include "app/cli/snapshotjson.h"
 #include "app/cli/statustable.h"
+#include "app/cli/switchovercommand.h"
 #include "app/inventory/inventoryloader.h"
 #include "app/monitor/clustermonitor.h"
 #include "models/snapshotdiff.h"
@@ -126,11 +127,15 @@ bool isCommand(int argc, char **argv)
     if (argc < 2)
         return false;
     const QByteArray command(argv[1]);
+    if (SwitchoverCommand::matches(command))
+        return true;
     return command == "status" || command == "watch";
 }
 
 int run(const QStringList &arguments)
 {
+    if (SwitchoverCommand::matches(arguments.value(1).toUtf8()))
+        return SwitchoverCommand::run(arguments);
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "pilothouse status --inventory FILE [--json]   every layer's view, once; exit 0 healthy, 1 "
