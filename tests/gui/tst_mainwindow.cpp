@@ -23,6 +23,8 @@
 #include <QTableView>
 #include <QTest>
 
+#include "tests/guisupport.h"
+
 using namespace Pilothouse;
 
 class TestMainWindow final : public QObject
@@ -32,12 +34,7 @@ class TestMainWindow final : public QObject
 private:
     static void save(QWidget *w, const QString &name)
     {
-        const QString dir = QStringLiteral(PILOTHOUSE_TEST_OUTPUT_DIR "/screenshots");
-        QDir().mkpath(dir);
-        const QImage image = w->grab().toImage();
-        QVERIFY(!image.isNull());
-        QVERIFY(image.width() > 600 && image.height() > 400);
-        QVERIFY(image.save(dir + u'/' + name));
+        QVERIFY(TestSupport::saveScreenshot(w, name, QSize(600, 400)));
     }
 
 private Q_SLOTS:

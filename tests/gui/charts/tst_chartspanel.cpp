@@ -17,6 +17,7 @@
 #include <QValueAxis>
 
 #include "syntheticcluster.h"
+#include "tests/guisupport.h"
 
 using namespace Pilothouse;
 using namespace Pilothouse::TestSupport;
@@ -58,12 +59,8 @@ class TestChartsPanel final : public QObject
 private:
     static void save(QWidget *w, const QString &name)
     {
-        const QString dir = QStringLiteral(PILOTHOUSE_TEST_OUTPUT_DIR "/screenshots");
-        QVERIFY(QDir().mkpath(dir));
-        QCoreApplication::processEvents(); // the charts lay out their legends and axes
-        const QImage image = w->grab().toImage();
-        QVERIFY(!image.isNull());
-        QVERIFY(image.save(dir + u'/' + name));
+        // Processing events first lets the charts lay out their legends and axes.
+        QVERIFY(TestSupport::saveScreenshot(w, name));
     }
 
 private Q_SLOTS:

@@ -11,6 +11,8 @@
 #include <QTest>
 #include <QTreeView>
 
+#include "tests/guisupport.h"
+
 using namespace Pilothouse;
 
 namespace {
@@ -90,17 +92,14 @@ private Q_SLOTS:
                  (QStringList{QStringLiteral("pgpool:pgpool.2.x7kq6mv"), QStringLiteral("pg:pg-1"),
                               QStringLiteral("pg:pg-2")}));
 
-        const QString dir = QStringLiteral(PILOTHOUSE_TEST_OUTPUT_DIR "/screenshots");
-        QVERIFY(QDir().mkpath(dir));
         dock.view()->setCurrentIndex({});
-        QCoreApplication::processEvents();
-        QVERIFY(window.grab().toImage().save(dir + QStringLiteral("/findings.png")));
+        QVERIFY(TestSupport::saveScreenshot(&window, QStringLiteral("findings.png")));
 
         model.setFindings({});
         QVERIFY(empty->isVisible());
         QCOMPARE(dock.windowTitle(), QStringLiteral("Findings"));
         QCoreApplication::processEvents();
-        QVERIFY(window.grab().toImage().save(dir + QStringLiteral("/findings-empty.png")));
+        QVERIFY(TestSupport::saveScreenshot(&window, QStringLiteral("findings-empty.png")));
     }
 
     void modelGoesAway()

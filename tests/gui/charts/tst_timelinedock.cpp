@@ -14,6 +14,8 @@
 #include <QTest>
 #include <QTreeView>
 
+#include "tests/guisupport.h"
+
 using namespace Pilothouse;
 
 namespace {
@@ -98,10 +100,7 @@ private Q_SLOTS:
         QCOMPARE(dock.view()->model()->rowCount(), 9);
         QVERIFY(shownTexts(dock).first().contains(QStringLiteral("standby_register")));
 
-        const QString dir = QStringLiteral(PILOTHOUSE_TEST_OUTPUT_DIR "/screenshots");
-        QVERIFY(QDir().mkpath(dir));
-        QCoreApplication::processEvents();
-        QVERIFY(window.grab().toImage().save(dir + QStringLiteral("/timeline.png")));
+        QVERIFY(TestSupport::saveScreenshot(&window, QStringLiteral("timeline.png")));
 
         // Source toggles: swarm and change off.
         for (const QString &source : TimelineDock::knownSources())
@@ -136,7 +135,7 @@ private Q_SLOTS:
         QCOMPARE(shownTexts(dock).first(), QStringLiteral("pg-2: repmgrd_upstream_reconnect (ok)"));
 
         QCoreApplication::processEvents();
-        QVERIFY(window.grab().toImage().save(dir + QStringLiteral("/timeline-filtered.png")));
+        QVERIFY(TestSupport::saveScreenshot(&window, QStringLiteral("timeline-filtered.png")));
 
         QTest::keyClicks(dock.filterEdit(), QStringLiteral("zzz"));
         QVERIFY(empty->isVisible());

@@ -19,6 +19,7 @@
 #include <QTreeWidget>
 
 #include "tests/gui/overview/labstatus.h"
+#include "tests/guisupport.h"
 
 using namespace Pilothouse;
 
@@ -263,12 +264,7 @@ class TestOverview final : public QObject
 private:
     static void save(QWidget *w, const QString &name)
     {
-        const QString dir = QStringLiteral(PILOTHOUSE_TEST_OUTPUT_DIR "/screenshots");
-        QDir().mkpath(dir);
-        const QImage image = w->grab().toImage();
-        QVERIFY(!image.isNull());
-        QVERIFY(image.width() >= 1400 && image.height() >= 900);
-        QVERIFY(image.save(dir + u'/' + name));
+        QVERIFY(TestSupport::saveScreenshot(w, name, QSize(1400, 900)));
     }
 
 private Q_SLOTS:

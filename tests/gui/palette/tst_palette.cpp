@@ -29,6 +29,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "tests/guisupport.h"
+
 using namespace Pilothouse;
 
 namespace {
@@ -75,13 +77,6 @@ QStringList keys(const PaletteEntryModel &model)
     for (int row = 0; row < model.rowCount(); ++row)
         out.append(model.keyAt(row));
     return out;
-}
-
-QString screenshotPath(const QString &name)
-{
-    const QString dir = QStringLiteral(PILOTHOUSE_TEST_OUTPUT_DIR "/screenshots");
-    QDir().mkpath(dir);
-    return dir + u'/' + name;
 }
 
 // Dark colours as a desktop's dark theme would set them.
@@ -512,8 +507,8 @@ private Q_SLOTS:
             QVERIFY(palette.model()->rowCount() >= 3);
             const QImage image = composed(&window, &palette);
             QCOMPARE(image.size(), QSize(1200, 800));
-            QVERIFY(image.save(screenshotPath(dark ? QStringLiteral("palette-dark.png")
-                                                   : QStringLiteral("palette-light.png"))));
+            QVERIFY(image.save(TestSupport::screenshotPath(
+                dark ? QStringLiteral("palette-dark.png") : QStringLiteral("palette-light.png"))));
         }
         QApplication::setPalette(before);
     }
@@ -544,7 +539,7 @@ private Q_SLOTS:
                                        Large, Large));
         }
         painter.end();
-        QVERIFY(sheet.save(screenshotPath(QStringLiteral("icons.png"))));
+        QVERIFY(sheet.save(TestSupport::screenshotPath(QStringLiteral("icons.png"))));
     }
 };
 

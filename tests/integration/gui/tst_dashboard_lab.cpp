@@ -17,6 +17,7 @@
 #include <QTest>
 #include <QTreeView>
 
+#include "tests/guisupport.h"
 #include "tests/integration/labaccess.h"
 
 using namespace Pilothouse;
@@ -81,9 +82,7 @@ private:
 
     static void save(QWidget *w, const QString &name)
     {
-        const QString dir = QStringLiteral(PILOTHOUSE_TEST_OUTPUT_DIR "/screenshots");
-        QDir().mkpath(dir);
-        QVERIFY(w->grab().save(dir + u'/' + name));
+        QVERIFY(TestSupport::saveScreenshot(w, name, QSize(1400, 900)));
     }
 
 private Q_SLOTS:
