@@ -1,5 +1,6 @@
 #include "app/cli/cli.h"
 
+#include "app/cli/auditcommand.h"
 #include "app/cli/snapshotjson.h"
 #include "app/cli/statustable.h"
 #include "app/cli/switchovercommand.h"
@@ -129,6 +130,8 @@ bool isCommand(int argc, char **argv)
     const QByteArray command(argv[1]);
     if (SwitchoverCommand::matches(command))
         return true;
+    if (AuditCommand::matches(command))
+        return true;
     return command == "status" || command == "watch";
 }
 
@@ -136,6 +139,8 @@ int run(const QStringList &arguments)
 {
     if (SwitchoverCommand::matches(arguments.value(1).toUtf8()))
         return SwitchoverCommand::run(arguments);
+    if (AuditCommand::matches(arguments.value(1).toUtf8()))
+        return AuditCommand::run(arguments);
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "pilothouse status --inventory FILE [--json]   every layer's view, once; exit 0 healthy, 1 "
