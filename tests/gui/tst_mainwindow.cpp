@@ -11,7 +11,6 @@
 #include "ui/palette/commandpalette.h"
 #include "ui/welcomeview.h"
 
-#include <QDir>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>

@@ -7,7 +7,6 @@
 
 #include <QChart>
 #include <QDateTimeAxis>
-#include <QDir>
 #include <QElapsedTimer>
 #include <QGraphicsSimpleTextItem>
 #include <QLineSeries>

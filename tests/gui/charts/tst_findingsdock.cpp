@@ -4,7 +4,6 @@
 #include "models/findingsmodel.h"
 #include "ui/docks/findingsdock.h"
 
-#include <QDir>
 #include <QLabel>
 #include <QMainWindow>
 #include <QSignalSpy>

@@ -6,7 +6,6 @@
 #include "ui/docks/timelinedock.h"
 
 #include <QAbstractButton>
-#include <QDir>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMainWindow>

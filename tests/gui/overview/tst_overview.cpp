@@ -7,7 +7,6 @@
 #include "ui/overview/overviewview.h"
 
 #include <QApplication>
-#include <QDir>
 #include <QElapsedTimer>
 #include <QGraphicsItem>
 #include <QGraphicsView>

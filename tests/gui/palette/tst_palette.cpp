@@ -10,7 +10,6 @@
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QBoxLayout>
-#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QHeaderView>

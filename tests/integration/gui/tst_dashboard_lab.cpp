@@ -11,7 +11,6 @@
 #include "ui/overview/overviewscene.h"
 #include "ui/overview/overviewview.h"
 
-#include <QDir>
 #include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTest>
