@@ -680,15 +680,18 @@ void Switchover::stopOldPrimary(std::function<void(bool, QString)> done)
     // stopped postgres until the rejoin; a fast shutdown ends the sessions,
     // and the WAL senders send every record to the standbys before exiting.
     const QString script =
-        QStringLiteral(
-            "set -e; touch %1; /usr/local/bin/ph-pgctl stop >/dev/null; "
-            "pg_controldata -D %2 | sed -n 's/^Latest checkpoint location: */checkpoint=/p;"
-            "s/^Database cluster state: */state=/p'")
+        // pg_ctl -w looks every 100 ms; look every 10 ms instead: until the
+        // target is promoted, this wait is part of the write gap.
+        QStringLiteral("set -e; touch %1; d=%2; pg_ctl -D \"$d\" -m fast -W stop >/dev/null; "
+                       "for i in $(seq 1 3000); do [ -e \"$d/postmaster.pid\" ] || break; "
+                       "sleep 0.01; done; "
+                       "pg_controldata -D \"$d\" | sed -n 's/^Latest checkpoint location: "
+                       "*/checkpoint=/p;s/^Database cluster state: */state=/p'")
             .arg(QString::fromLatin1(HoldMark), QString::fromLatin1(PgData));
     m_holdSet = true;
     delete m_primarySql; // its session ends with the server
     m_primarySql = nullptr;
-    execIn(m_primary, QStringLiteral("root"), script, 40000,
+    execIn(m_primary, QStringLiteral("postgres"), script, 40000,
            [this, done](const Result<DockerExecResult> &r) {
                if (!r || r.value().exitCode != 0) {
                    done(false, execFailure(r));
