@@ -811,10 +811,13 @@ void Switchover::repmgrSwitchover(std::function<void(bool, QString)> done)
 
 void Switchover::repointPgpools(std::function<void(bool, QString)> done)
 {
-    // pgpool 4.3 without a failover_command may keep the old primary's role
-    // (LAB-NOTES trap 7), or be searching for a primary since the old one
-    // shut down. Ask each instance through PCP; if it does not name the new
-    // primary yet, tell it (pcp_promote_node only changes pgpool's view).
+    // pgpool 4.3 saw the old primary shut down and is searching for a new
+    // one (one look a second, search_primary_node_timeout): wait for it to
+    // name the target. pcp_promote_node at once would be queued behind that
+    // search, then fail over a second time, detach every other standby
+    // ("follow degeneration") and restart every child again (measured). Only
+    // a pgpool that still has not found it after 6 s (stale role, LAB-NOTES
+    // trap 7) is told.
     const int id = pgpoolNodeId(m_options.target);
     if (id < 0) {
         done(false, QStringLiteral("no pgpool backend is %1").arg(m_options.target));
@@ -823,10 +826,11 @@ void Switchover::repointPgpools(std::function<void(bool, QString)> done)
     const QString script =
         QStringLiteral(
             "export PCPPASSFILE=%1; o='-h 127.0.0.1 -p %2 -U admin -w'; "
-            "for i in $(seq 1 60); do "
+            "for i in $(seq 1 100); do "
             "  role=$(pcp_node_info $o -n %3 2>/dev/null | awk '{print $7}'); "
             "  if [ \"$role\" = primary ]; then echo \"primary after $i look(s)\"; exit 0; fi; "
-            "  if [ $i = 2 ]; then pcp_promote_node $o -n %3 >/dev/null 2>&1 && echo promoted; fi; "
+            "  if [ $i = 60 ]; then pcp_promote_node $o -n %3 >/dev/null 2>&1 && echo promoted; "
+            "fi; "
             "  sleep 0.1; "
             "done; echo \"pgpool still names $role\" >&2; exit 1")
             .arg(QString::fromLatin1(PcpPassFile))
@@ -925,7 +929,12 @@ void Switchover::attachInPgpools(std::function<void(bool, QString)> done)
 {
     // pgpool detached the old primary when it shut down (and the standbys it
     // lost sight of); attach each as soon as it streams rather than wait for
-    // auto_failback or the stack's reconciler.
+    // auto_failback or the stack's reconciler. Then open a session through
+    // this pgpool: measured once, a pgpool had marked the old primary up
+    // while it was still down, and every session then failed with "kind does
+    // not match between main(0) slot[0]" until that node was detached and
+    // attached again; do that here when a session fails.
+    const int oldId = pgpoolNodeId(m_primary);
     QStringList nodes = QStringList{m_primary} + m_siblings;
     QStringList ids;
     for (const QString &n : nodes) {
@@ -943,10 +952,21 @@ void Switchover::attachInPgpools(std::function<void(bool, QString)> done)
             "    pcp_attach_node $o -n $n >/dev/null 2>&1 && { out=\"$out $n:attached\"; break; }; "
             "    sleep 0.5; "
             "  done; "
-            "done; echo \"$out\"")
+            "done; "
+            "export PGPASSWORD=$(cat \"$PGPOOL_SR_CHECK_PASSWORD_FILE\") PGCONNECT_TIMEOUT=3; "
+            "s() { psql -h 127.0.0.1 -p \"${PGPOOL_PORT_NUMBER:-9999}\" -U "
+            "\"$PGPOOL_SR_CHECK_USER\" "
+            "-d postgres -XAtqc 'SELECT 1' >/dev/null 2>&1; }; "
+            "if ! s && ! { sleep 0.5; s; }; then "
+            "  pcp_detach_node $o -n %4 >/dev/null 2>&1; sleep 0.5; "
+            "  pcp_attach_node $o -n %4 >/dev/null 2>&1; sleep 0.5; "
+            "  if s; then out=\"$out; sessions failed: %4 detached and attached, sessions work\"; "
+            "  else out=\"$out; sessions still fail\"; fi; "
+            "fi; echo \"$out\"")
             .arg(QString::fromLatin1(PcpPassFile))
             .arg(m_inventory.settings.pcpPort)
-            .arg(ids.join(u' '));
+            .arg(ids.join(u' '))
+            .arg(oldId);
     const QStringList pgpools = pgpoolServices();
     auto pending = std::make_shared<int>(int(pgpools.size()));
     auto results = std::make_shared<QStringList>();
