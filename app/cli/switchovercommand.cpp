@@ -219,13 +219,17 @@ int run(const QStringList &arguments)
         QStringLiteral("orchestrated (default: Pilothouse runs each step) or repmgr "
                        "(repmgr standby switchover --siblings-follow)."),
         QStringLiteral("METHOD"), QStringLiteral("orchestrated"));
+    const QCommandLineOption pgpoolSearchOption(
+        QStringLiteral("pgpool-search"),
+        QStringLiteral("Let each pgpool find the new primary by itself instead of telling it "
+                       "before the old primary stops."));
     const QCommandLineOption noAppOption(QStringLiteral("no-app"),
                                          QStringLiteral("Do not write through the app."));
     const QCommandLineOption intervalOption(
         QStringLiteral("interval"), QStringLiteral("Heartbeat interval in ms (default 100)."),
         QStringLiteral("MS"), QStringLiteral("100"));
     parser.addOptions({toOption, inventoryOption, reasonOption, jsonOption, methodOption,
-                       noAppOption, intervalOption});
+                       noAppOption, intervalOption, pgpoolSearchOption});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("switchover"));
     if (!parser.parse(arguments)) {
         print(stderr, QStringLiteral("pilothouse switchover: %1\n").arg(parser.errorText()));
@@ -274,6 +278,7 @@ int run(const QStringList &arguments)
     options.reason = parser.value(reasonOption).trimmed();
     options.method = method == u"repmgr" ? SwitchoverOptions::Method::Repmgr
                                          : SwitchoverOptions::Method::Orchestrated;
+    options.pgpoolFirst = !parser.isSet(pgpoolSearchOption);
     Switchover switchover(inventory, options);
     std::unique_ptr<HeartbeatWriter> writer;
 

@@ -10,7 +10,8 @@ namespace Pilothouse::Cli::SwitchoverCommand {
 bool matches(const QByteArray &command);
 
 // pilothouse switchover --to NODE --inventory FILE --reason TEXT [--json]
-//     [--method orchestrated|repmgr] [--no-app] [--interval MS]
+//     [--method orchestrated|repmgr] [--pgpool-search] [--no-app]
+//     [--interval MS]
 // Runs the switchover with a heartbeat writer on every pgpool and through the
 // app, prints a line per step, and reports the write gap per path, the
 // acknowledged writes lost, the timelines and the duration. Exit codes: 0 done,

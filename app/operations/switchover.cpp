@@ -331,6 +331,9 @@ void Switchover::buildSteps()
                             }});
         step("act", QStringLiteral("checkpoint the primary"), 60000,
              &Switchover::checkpointPrimary);
+        if (m_options.pgpoolFirst)
+            step("act", QStringLiteral("tell every pgpool %1 is the primary").arg(t), 20000,
+                 &Switchover::promoteInPgpools);
         step("act", QStringLiteral("stop the old primary (fast shutdown, WAL sent to standbys)"),
              45000, &Switchover::stopOldPrimary);
         step("act", QStringLiteral("check %1 has all WAL, promote it").arg(t), 30000,
@@ -852,6 +855,32 @@ void Switchover::repointPgpools(std::function<void(bool, QString)> done)
                            m_result.pgpoolsSwitchedMs = nowMs();
                        done(!*failed, results->join(QStringLiteral("; ")));
                    }
+               });
+    }
+}
+
+void Switchover::promoteInPgpools(std::function<void(bool, QString)> done)
+{
+    const int id = pgpoolNodeId(m_options.target);
+    const QString script =
+        QStringLiteral("export PCPPASSFILE=%1; pcp_promote_node -h 127.0.0.1 -p %2 -U admin -w "
+                       "-n %3 2>&1")
+            .arg(QString::fromLatin1(PcpPassFile))
+            .arg(m_inventory.settings.pcpPort)
+            .arg(id);
+    const QStringList pgpools = pgpoolServices();
+    auto pending = std::make_shared<int>(int(pgpools.size()));
+    auto results = std::make_shared<QStringList>();
+    auto failed = std::make_shared<bool>(false);
+    for (const QString &key : pgpools) {
+        execIn(key, QStringLiteral("postgres"), script, 15000,
+               [key, pending, results, failed, done](const Result<DockerExecResult> &r) {
+                   const bool ok = r && r.value().exitCode == 0;
+                   *failed = *failed || !ok;
+                   results->append(key + QStringLiteral(": ") +
+                                   (ok ? tail(r.value().stdOut, 1) : execFailure(r)));
+                   if (--*pending == 0)
+                       done(!*failed, results->join(QStringLiteral("; ")));
                });
     }
 }

@@ -43,6 +43,13 @@ struct SwitchoverOptions
     int preflightTimeoutMs = 30000;   // reading the cluster and connecting to it
     int verifyTimeoutMs = 90000;      // until the cluster is healthy on the new primary
     int monitorIntervalMs = 500;
+    // Orchestrated only: tell every pgpool the target is primary
+    // (pcp_promote_node) before the old primary stops, so that pgpool does not
+    // start its own search for a primary (one look a second) when it sees the
+    // shutdown. Writes through pgpool fail (read-only) until the promotion,
+    // and pgpool detaches the other standbys until the attach step. Measured
+    // on the lab: write gap 1.0-1.3 s with, 0.7-2.8 s without.
+    bool pgpoolFirst = true;
 };
 
 // One step as it ran.
@@ -148,6 +155,7 @@ private:
     void promoteTarget(std::function<void(bool, QString)> done);
     void repmgrSwitchover(std::function<void(bool, QString)> done);
     void repointPgpools(std::function<void(bool, QString)> done);
+    void promoteInPgpools(std::function<void(bool, QString)> done);
     void updateRepmgrMetadata(std::function<void(bool, QString)> done);
     void rejoinOldPrimary(std::function<void(bool, QString)> done);
     void siblingsFollow(std::function<void(bool, QString)> done);
