@@ -611,30 +611,31 @@ void Switchover::connectHosts(std::function<void(bool, QString)> done)
     }
 }
 
+PgConnection *Switchover::openSql(const QString &node)
+{
+    auto *c = new PgConnection(this);
+    PgConnectOptions o;
+    const InventoryHost *host = m_inventory.host(m_inventory.settings.postgresNodes.value(node));
+    o.host = host ? host->address : node;
+    o.port = m_inventory.settings.postgresPort;
+    o.database = m_inventory.settings.repmgrDatabase.isEmpty()
+                     ? m_inventory.settings.database
+                     : m_inventory.settings.repmgrDatabase;
+    o.user = QStringLiteral("repmgr");
+    o.password = m_repmgrPassword;
+    o.applicationName = QStringLiteral("pilothouse-switchover");
+    o.connectTimeoutMs = 5000;
+    o.label = node;
+    c->open(o);
+    return c;
+}
+
 void Switchover::connectSql(std::function<void(bool, QString)> done)
 {
-    auto open = [this](const QString &name) {
-        auto *c = new PgConnection(this);
-        PgConnectOptions o;
-        const InventoryHost *host =
-            m_inventory.host(m_inventory.settings.postgresNodes.value(name));
-        o.host = host ? host->address : name;
-        o.port = m_inventory.settings.postgresPort;
-        o.database = m_inventory.settings.repmgrDatabase.isEmpty()
-                         ? m_inventory.settings.database
-                         : m_inventory.settings.repmgrDatabase;
-        o.user = QStringLiteral("repmgr");
-        o.password = m_repmgrPassword;
-        o.applicationName = QStringLiteral("pilothouse-switchover");
-        o.connectTimeoutMs = 5000;
-        o.label = name;
-        c->open(o);
-        return c;
-    };
     delete m_targetSql;
     delete m_primarySql;
-    m_targetSql = open(m_options.target);
-    m_primarySql = open(m_primary);
+    m_targetSql = openSql(m_options.target);
+    m_primarySql = openSql(m_primary);
     auto pending = std::make_shared<int>(2);
     auto failed = std::make_shared<QStringList>();
     auto check = [pending, failed, done](const Result<PgReply> &r) {
@@ -935,23 +936,133 @@ void Switchover::siblingsFollow(std::function<void(bool, QString)> done)
         done(true, QStringLiteral("no other standby"));
         return;
     }
-    const QString script = QStringLiteral("repmgr -f %1 standby follow --upstream-node-id=%2 2>&1")
-                               .arg(QString::fromLatin1(RepmgrConf))
-                               .arg(repmgrNodeId(m_options.target));
     auto pending = std::make_shared<int>(int(m_siblings.size()));
     auto results = std::make_shared<QStringList>();
     auto failed = std::make_shared<bool>(false);
     for (const QString &s : std::as_const(m_siblings)) {
-        execIn(s, QStringLiteral("postgres"), script, 80000,
-               [s, pending, results, failed, done](const Result<DockerExecResult> &r) {
-                   const bool ok = r && r.value().exitCode == 0;
-                   *failed = *failed || !ok;
-                   results->append(s + QStringLiteral(": ") +
-                                   (ok ? tail(r.value().stdOut, 1) : execFailure(r)));
-                   if (--*pending == 0)
-                       done(!*failed, results->join(QStringLiteral("; ")));
-               });
+        followWithoutRestart(s, [this, s, pending, results, failed, done](bool ok, QString d) {
+            auto record = [s, pending, results, failed, done](bool ok2, const QString &d2) {
+                *failed = *failed || !ok2;
+                results->append(s + QStringLiteral(": ") + d2);
+                if (--*pending == 0)
+                    done(!*failed, results->join(QStringLiteral("; ")));
+            };
+            if (ok) {
+                record(true, d);
+                return;
+            }
+            // Fall back on repmgr, which restarts the standby.
+            followWithRepmgr(s, [record, d](bool ok2, QString d2) {
+                record(ok2, d + QStringLiteral("; repmgr standby follow: ") + d2);
+            });
+        });
     }
+}
+
+// PostgreSQL 13+ applies a new primary_conninfo on reload: the WAL receiver
+// reconnects to the new primary and follows its timeline (recovery target
+// "latest"), without the restart `repmgr standby follow` does. A restarting
+// standby answers pgpool's new sessions with "the database system is starting
+// up", which fails them: measured, a second write gap of up to 3.6 s.
+void Switchover::followWithoutRestart(const QString &sibling,
+                                      std::function<void(bool, QString)> done)
+{
+    static const QRegularExpression hostKey(QStringLiteral("\\bhost\\s*=\\s*('[^']*'|\\S+)"));
+    const auto m = hostKey.match(repmgrConninfo(m_options.target));
+    QString newHost = m.hasMatch() ? m.captured(1) : m_options.target;
+    newHost.remove(u'\'');
+    PgConnection *c = openSql(sibling);
+    auto finish = [c, done](bool ok, const QString &detail) {
+        c->deleteLater();
+        done(ok, detail);
+    };
+    c->query(
+        QStringLiteral("SELECT current_setting('primary_conninfo') AS info, "
+                       "current_setting('primary_slot_name') AS slot"),
+        5000, this, [this, c, newHost, finish](const Result<PgReply> &r) {
+            if (!r) {
+                finish(false, r.error().message);
+                return;
+            }
+            QString info = r.value().constFirst().text(0, u"info");
+            const QString slot = r.value().constFirst().text(0, u"slot");
+            if (!hostKey.match(info).hasMatch()) {
+                finish(false, QStringLiteral("primary_conninfo names no host"));
+                return;
+            }
+            info.replace(hostKey, QStringLiteral("host=") + newHost);
+            QString quoted = info;
+            quoted.replace(u'\'', QStringLiteral("''"));
+            // The standby streams through its replication slot: the new
+            // primary needs one of that name (repmgr standby follow makes it).
+            if (!slot.isEmpty())
+                m_targetSql->query(
+                    QStringLiteral("SELECT pg_create_physical_replication_slot($1, true) WHERE NOT "
+                                   "EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = "
+                                   "$1)"),
+                    {slot}, 5000, this, [](const Result<PgReply> &) {});
+            c->query(
+                QStringLiteral("ALTER SYSTEM SET primary_conninfo = '%1'").arg(quoted), 5000, this,
+                [this, c, newHost, finish](const Result<PgReply> &r2) {
+                    if (!r2) {
+                        finish(false, r2.error().message);
+                        return;
+                    }
+                    c->query(
+                        QStringLiteral("SELECT pg_reload_conf()"), 5000, this,
+                        [this, c, newHost, finish](const Result<PgReply> &r3) {
+                            if (!r3) {
+                                finish(false, r3.error().message);
+                                return;
+                            }
+                            auto looks = std::make_shared<int>(0);
+                            auto look = std::make_shared<std::function<void()>>();
+                            *look = [this, c, newHost, finish, looks, look] {
+                                c->query(
+                                    QStringLiteral("SELECT status, sender_host FROM "
+                                                   "pg_stat_wal_receiver"),
+                                    3000, this,
+                                    [this, newHost, finish, looks,
+                                     look](const Result<PgReply> &r4) {
+                                        if (!r4) {
+                                            finish(false, r4.error().message);
+                                            return;
+                                        }
+                                        const PgRows &rows = r4.value().constFirst();
+                                        if (!rows.rows.isEmpty() &&
+                                            rows.text(0, u"status") == u"streaming" &&
+                                            rows.text(0, u"sender_host") == newHost) {
+                                            finish(true, QStringLiteral("streaming from %1 after a "
+                                                                        "reload (no restart)")
+                                                             .arg(newHost));
+                                            return;
+                                        }
+                                        if (++*looks > 200) {
+                                            finish(false, QStringLiteral(
+                                                              "not streaming from %1 20 s after "
+                                                              "the reload")
+                                                              .arg(newHost));
+                                            return;
+                                        }
+                                        QTimer::singleShot(100, this, [look] { (*look)(); });
+                                    });
+                            };
+                            (*look)();
+                        });
+                });
+        });
+}
+
+void Switchover::followWithRepmgr(const QString &sibling, std::function<void(bool, QString)> done)
+{
+    const QString script = QStringLiteral("repmgr -f %1 standby follow --upstream-node-id=%2 2>&1")
+                               .arg(QString::fromLatin1(RepmgrConf))
+                               .arg(repmgrNodeId(m_options.target));
+    execIn(sibling, QStringLiteral("postgres"), script, 80000,
+           [done](const Result<DockerExecResult> &r) {
+               const bool ok = r && r.value().exitCode == 0;
+               done(ok, ok ? tail(r.value().stdOut, 1) : execFailure(r));
+           });
 }
 
 void Switchover::attachInPgpools(std::function<void(bool, QString)> done)

@@ -159,6 +159,9 @@ private:
     void updateRepmgrMetadata(std::function<void(bool, QString)> done);
     void rejoinOldPrimary(std::function<void(bool, QString)> done);
     void siblingsFollow(std::function<void(bool, QString)> done);
+    void followWithoutRestart(const QString &sibling, std::function<void(bool, QString)> done);
+    void followWithRepmgr(const QString &sibling, std::function<void(bool, QString)> done);
+    PgConnection *openSql(const QString &node); // as repmgr, to repmgr's database
     void attachInPgpools(std::function<void(bool, QString)> done);
     void waitHealthy(std::function<void(bool, QString)> done);
     void appWrites(std::function<void(bool, QString)> done);
