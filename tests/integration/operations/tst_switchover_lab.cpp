@@ -6,6 +6,8 @@
 // whatever failed. Checked against each server directly (libpq), not only
 // against the tool's own verify step.
 
+#include <QDateTime>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -40,6 +42,12 @@ private:
         out.exitCode = r.exitCode;
         out.report = QJsonDocument::fromJson(r.out).object();
         out.progress = r.err;
+        // Keep each report (steps with their timings, every path's gap) for a person to read.
+        QFile file(QStringLiteral(PILOTHOUSE_TEST_OUTPUT_DIR "/switchover-to-%1-%2.json")
+                       .arg(to)
+                       .arg(QDateTime::currentDateTimeUtc().toString(QStringLiteral("hhmmss"))));
+        if (file.open(QIODevice::WriteOnly))
+            file.write(r.out);
         return out;
     }
 
