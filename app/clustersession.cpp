@@ -8,6 +8,7 @@
 
 #include <QDeadlineTimer>
 #include <QMutex>
+#include <QRandomGenerator>
 #include <QThread>
 
 namespace Pilothouse {
@@ -69,6 +70,7 @@ ClusterSession::ClusterSession(const Inventory &inventory, ClusterView *view, QO
             // A console shows what it has after this long and marks what is missing as
             // stale; `status` waits longer because it prints once.
             options.firstRoundTimeoutMs = 5000;
+            options.tickOffsetMs = int(QRandomGenerator::global()->bounded(IntervalMs));
             const Result<QString> password = ClusterMonitor::readMonitorPassword(inventory);
             if (password) {
                 options.monitorPassword = password.value();

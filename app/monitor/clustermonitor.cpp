@@ -179,13 +179,21 @@ void ClusterMonitor::start()
             schedulePublish();
         });
     }
+    m_running = true;
     m_started.start();
     m_firstRoundDeadline.start(m_options.firstRoundTimeoutMs);
-    m_tick.start();
+    if (m_options.tickOffsetMs > 0)
+        QTimer::singleShot(m_options.tickOffsetMs, this, [this] {
+            if (m_running)
+                m_tick.start();
+        });
+    else
+        m_tick.start();
 }
 
 void ClusterMonitor::stop()
 {
+    m_running = false;
     m_tick.stop();
     m_publish.stop();
     m_firstRoundDeadline.stop();

@@ -44,6 +44,10 @@ public:
         int intervalMs = 1000;
         // `status` waits this long for every layer's first answer.
         int firstRoundTimeoutMs = 10000;
+        // Delays the first tick (the first round's probes start at once): a
+        // console with many clusters spreads their polls over the interval
+        // instead of receiving every snapshot in the same instant.
+        int tickOffsetMs = 0;
         QString monitorPassword; // of the inventory's monitor_user
     };
 
@@ -110,6 +114,7 @@ private:
     EtcdClusterProbe *m_etcd = nullptr;
     ProxyProbe *m_proxy = nullptr;
     int m_ticks = 0;
+    bool m_running = false;         // between start() and stop()
     int m_lastHttpsTick = -1;       // tick of the last request through the proxy
     int m_lastCertificateTick = -1; // tick of the last certificate handshake
     bool m_swarmBusy = false;
