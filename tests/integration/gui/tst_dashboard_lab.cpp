@@ -87,7 +87,14 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
+        // The fault tests before this one leave the lab healing (a rejoining node,
+        // an isolated host's Swarm and etcd reconnecting): wait for it.
+        QElapsedTimer healing;
+        healing.start();
+        while (!m_lab.open() && healing.elapsed() < 240000)
+            QTest::qWait(3000);
         QVERIFY2(m_lab.open(), qPrintable(m_lab.error()));
+        qInfo("lab healthy after %lld ms", healing.elapsed());
         m_console = std::make_unique<Application>();
         m_console->window()->resize(1600, 1000);
         m_console->show();
