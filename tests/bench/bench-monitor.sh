@@ -33,6 +33,9 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 p95() { sort -n | awk '{a[NR]=$1} END {i=int(NR*0.95+0.999); if (i<1) i=1; print a[i]}'; }
 
 monitor_pw=$(cat "$lab_dir/secrets/pg_monitor_password")
+watch_pid=
+# A step that fails under set -e must not leave its `pilothouse watch` running.
+trap '[[ -n $watch_pid ]] && kill "$watch_pid" 2>/dev/null; true' EXIT
 
 cli_chain() {
   ssh_to 10.213.0.11 docker node ls >/dev/null
