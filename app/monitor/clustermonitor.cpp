@@ -604,12 +604,6 @@ void ClusterMonitor::publish()
         m_eventsFrom = next;
     }
     m_snapshot = next;
-    // Several probes answer within one tick; the charts want one point per tick.
-    const qint64 t = m_snapshot.takenAt.toMSecsSinceEpoch();
-    if (t - m_lastHistoryMs >= m_options.intervalMs * 9 / 10) {
-        m_lastHistoryMs = t;
-        m_history.record(m_snapshot);
-    }
     Q_EMIT snapshotChanged(m_snapshot);
     if (!events.isEmpty())
         Q_EMIT eventsOccurred(events);

@@ -4,7 +4,6 @@
 
 #include "models/clusterevent.h"
 #include "models/clustersnapshot.h"
-#include "models/history.h"
 #include "models/inventory.h"
 #include "models/result.h"
 
@@ -62,8 +61,6 @@ public:
     const ClusterSnapshot &snapshot() const { return m_snapshot; }
     const Inventory &inventory() const { return m_inventory; }
     bool firstRoundDone() const { return m_firstRoundDone; }
-    // Lag, TPS, connections, pgpool selects over the last 15 minutes (at 1 Hz).
-    const History &history() const { return m_history; }
 
 Q_SIGNALS:
     void snapshotChanged(const Pilothouse::ClusterSnapshot &snapshot);
@@ -105,8 +102,6 @@ private:
     ClusterSnapshot m_working;
     ClusterSnapshot m_snapshot;
     ClusterSnapshot m_eventsFrom; // the last snapshot the timeline's changes were counted from
-    History m_history;
-    qint64 m_lastHistoryMs = 0;
 
     QList<HostLink *> m_hosts;
     QList<PgNodeProbe *> m_postgres;
