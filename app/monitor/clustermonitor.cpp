@@ -52,6 +52,10 @@ ClusterMonitor::ClusterMonitor(Inventory inventory, Options options, QObject *pa
     , m_options(std::move(options))
 {
     m_tick.setInterval(m_options.intervalMs);
+    // Precise: a coarse 1 s timer is moved onto the next whole second, so every
+    // monitor in a console with many clusters would poll (and hand its snapshot
+    // to the GUI thread) at the same instant, whatever tickOffsetMs says.
+    m_tick.setTimerType(Qt::PreciseTimer);
     connect(&m_tick, &QTimer::timeout, this, &ClusterMonitor::tick);
     m_publish.setSingleShot(true);
     m_publish.setInterval(PublishDelayMs);
