@@ -143,6 +143,9 @@ QJsonObject toJson(const Outcome &o, const SwitchoverOptions &options)
                                  {QStringLiteral("started_at"), isoOrNull(s.startedMs)},
                                  {QStringLiteral("detail"), s.detail}});
     j.insert(QStringLiteral("steps"), steps);
+    j.insert(QStringLiteral("refusals"), QJsonArray::fromStringList(r.refusals));
+    j.insert(QStringLiteral("pgpool_repairs"), QJsonArray::fromStringList(r.pgpoolRepairs));
+    j.insert(QStringLiteral("runbook"), r.runbook.toJson());
     return j;
 }
 
@@ -156,9 +159,14 @@ QString summary(const Outcome &o)
                     .arg(r.durationSeconds, 0, 'f', 1)
                     .arg(r.timelineBefore)
                     .arg(r.timelineAfter);
+    else if (r.refused && !r.refusals.isEmpty())
+        text += QStringLiteral("switchover refused, nothing was changed:\n  - %1\n")
+                    .arg(r.refusals.join(QStringLiteral("\n  - ")));
     else
         text += QStringLiteral("switchover %1: %2\n")
                     .arg(r.refused ? QStringLiteral("refused") : QStringLiteral("FAILED"), r.error);
+    for (const QString &repair : r.pgpoolRepairs)
+        text += QStringLiteral("pgpool repaired: %1\n").arg(repair);
     if (r.oldPrimaryStoppedMs > 0 && r.promotedMs > 0)
         text +=
             QStringLiteral("old primary stopped -> promoted: %1 s; -> every pgpool switched: "
@@ -201,7 +209,8 @@ int run(const QStringList &arguments)
     parser.setApplicationDescription(QStringLiteral(
         "pilothouse switchover --to NODE --inventory FILE --reason TEXT [--json]\n"
         "Planned switchover to a standby, with a heartbeat writer through every pgpool and the "
-        "app.\nExit 0 done, 1 failed, 2 refused, 3 done but acknowledged writes lost."));
+        "app.\nExit 0 done, 1 failed, 2 refused (preflight, or the operation lock is held: who and "
+        "since when are named), 3 done but acknowledged writes lost."));
     parser.addHelpOption();
     const QCommandLineOption toOption(QStringLiteral("to"),
                                       QStringLiteral("The standby to promote, e.g. pg-2."),
@@ -228,8 +237,18 @@ int run(const QStringList &arguments)
     const QCommandLineOption intervalOption(
         QStringLiteral("interval"), QStringLiteral("Heartbeat interval in ms (default 100)."),
         QStringLiteral("MS"), QStringLiteral("100"));
+    const QCommandLineOption explainOption(
+        QStringLiteral("explain"),
+        QStringLiteral("Print what would happen, what is checked and the expected downtime; "
+                       "change nothing."));
+    QCommandLineOption leaveStoppedOption(
+        QStringLiteral("leave-old-primary-stopped"),
+        QStringLiteral("Do not rejoin the old primary: leave it stopped, its supervisor held "
+                       "(tests and drills; rejoin it with pilothouse rejoin)."));
+    leaveStoppedOption.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOptions({toOption, inventoryOption, reasonOption, jsonOption, methodOption,
-                       noAppOption, intervalOption, pgpoolSearchOption});
+                       noAppOption, intervalOption, pgpoolSearchOption, explainOption,
+                       leaveStoppedOption});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("switchover"));
     if (!parser.parse(arguments)) {
         print(stderr, QStringLiteral("pilothouse switchover: %1\n").arg(parser.errorText()));
@@ -279,6 +298,7 @@ int run(const QStringList &arguments)
     options.method = method == u"repmgr" ? SwitchoverOptions::Method::Repmgr
                                          : SwitchoverOptions::Method::Orchestrated;
     options.pgpoolFirst = !parser.isSet(pgpoolSearchOption);
+    options.rejoinOldPrimary = !parser.isSet(leaveStoppedOption);
     Switchover switchover(inventory, options);
     std::unique_ptr<HeartbeatWriter> writer;
 
@@ -350,7 +370,15 @@ int run(const QStringList &arguments)
         });
 
     QObject::connect(&switchover, &Switchover::stepStarted, &switchover,
-                     [progress](const QString &phase, const QString &name) {
+                     [progress](const QString &path, const QString &name) {
+                         // Leaves and groups below the root: "[act] checkpoint the primary".
+                         const QStringList parts = path.split(u'/');
+                         if (parts.size() < 2)
+                             return;
+                         const QString phase = parts.size() > 2 ? parts.at(1) : QStringLiteral("lock");
+                         if (parts.size() == 2 && phase != u"take the operation lock" &&
+                             phase != u"the operation lock" && phase != u"open the audit trail")
+                             return; // a phase starting: its steps follow
                          print(progress,
                                QStringLiteral("%1 [%2] %3 ...\n").arg(stamp(), phase, name));
                      });
@@ -362,6 +390,12 @@ int run(const QStringList &arguments)
                                 .arg(s.seconds, 0, 'f', 2)
                                 .arg(s.detail));
         });
+
+    if (parser.isSet(explainOption)) {
+        print(stdout, switchover.preflightText());
+        return ExitDone;
+    }
+    print(progress, switchover.preflightText() + u'\n');
 
     auto outcome = std::make_shared<Outcome>();
     auto report = [&, outcome] {

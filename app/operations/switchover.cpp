@@ -1,13 +1,13 @@
 #include "app/operations/switchover.h"
 
-#include "app/connectors/docker/dockerclient.h"
 #include "app/connectors/docker/dockerexec.h"
+#include "app/connectors/etcd/etcdclusterprobe.h"
 #include "app/connectors/http/certificatereader.h"
 #include "app/connectors/http/httpprobe.h"
-#include "app/connectors/pg/pgconnection.h"
-#include "app/connectors/ssh/sshoptions.h"
-#include "app/connectors/ssh/sshsession.h"
 #include "app/monitor/clustermonitor.h"
+#include "app/operations/audittrail.h"
+#include "app/operations/operationcontext.h"
+#include "app/operations/operationlock.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -22,13 +22,13 @@ namespace Pilothouse {
 
 namespace {
 
-constexpr auto DockerSocket = "/var/run/docker.sock";
 // Paths and commands inside the stack's pg containers (deploy-stacks/images).
 constexpr auto RepmgrConf = "/etc/repmgr.conf";
 constexpr auto HoldMark = "/run/pilothouse/hold";
 constexpr auto PgData = "${PGDATA:-/var/lib/pilothouse/data}";
 // And in its pgpool containers: ph-pgpool writes a pcppass for the PCP user.
 constexpr auto PcpPassFile = "/run/pgpool/etc/pcppass";
+constexpr auto Sql = "repmgr"; // the role every SQL of the switchover runs as
 
 qint64 nowMs()
 {
@@ -45,13 +45,7 @@ QString tail(const QByteArray &bytes, int lines = 3)
 
 QString execFailure(const Result<DockerExecResult> &r)
 {
-    if (!r)
-        return r.error().message;
-    const QString err = tail(r.value().stdErr);
-    const QString out = tail(r.value().stdOut);
-    return QStringLiteral("exit %1: %2")
-        .arg(r.value().exitCode)
-        .arg(err.isEmpty() ? out : (out.isEmpty() ? err : err + QStringLiteral(" | ") + out));
+    return OperationContext::describe(r);
 }
 
 const PostgresNodeState *node(const ClusterSnapshot &s, const QString &name)
@@ -90,40 +84,42 @@ QString shellQuote(const QString &s)
     return u'\'' + q + u'\'';
 }
 
-} // namespace
-
-struct Switchover::HostLink
+QString sqlQuote(const QString &s)
 {
-    QString name;
-    SshSession *ssh = nullptr;
-    DockerClient *docker = nullptr;
-    QString error;
-};
+    QString q = s;
+    q.replace(u'\'', QStringLiteral("''"));
+    return u'\'' + q + u'\'';
+}
+
+// The checks of the preflight, in order; the last one needs the task list
+// and the inventory, so it is not among the pure ones.
+enum Check { OnePrimary, TargetReady, OthersAnswer, PgpoolsAgree, EtcdQuorum, Containers, Checks };
+
+} // namespace
 
 Switchover::Switchover(Inventory inventory, SwitchoverOptions options, QObject *parent)
     : QObject(parent)
     , m_inventory(std::move(inventory))
     , m_options(std::move(options))
 {
-    m_stepTimer.setSingleShot(true);
-    connect(&m_stepTimer, &QTimer::timeout, this, [this] {
-        if (m_next > 0)
-            stepDone(m_generation, false, QStringLiteral("timed out"));
-    });
+    qRegisterMetaType<Pilothouse::RunbookReport>();
 }
 
 Switchover::~Switchover()
 {
     m_running = false;
-    ++m_generation;
+    delete m_runbook; // aborts its steps; their callbacks go nowhere
+    m_runbook = nullptr;
+    if (m_ownContext)
+        delete m_context;
     delete m_monitor;
-    delete m_targetSql;
-    delete m_primarySql;
-    for (HostLink *l : std::as_const(m_hosts)) {
-        delete l->docker;
-        delete l->ssh;
-        delete l;
-    }
+}
+
+void Switchover::setContext(OperationContext *context)
+{
+    if (m_runbook)
+        return;
+    m_context = context;
 }
 
 ClusterSnapshot Switchover::lastSnapshot() const
@@ -133,84 +129,111 @@ ClusterSnapshot Switchover::lastSnapshot() const
 
 // ---------------------------------------------------------------- pure checks
 
-QStringList Switchover::refusals(const ClusterSnapshot &s, const QString &target,
-                                 qint64 maxLagBytes)
+QList<QPair<QString, QStringList>> Switchover::preflightChecks(const ClusterSnapshot &s,
+                                                               const QString &target,
+                                                               qint64 maxLagBytes)
 {
-    QStringList why;
+    QList<QPair<QString, QStringList>> out(Containers);
+    out[OnePrimary].first = QStringLiteral("one primary, no other node claims to be one");
+    out[TargetReady].first =
+        QStringLiteral("%1 is a standby streaming from the primary and caught up (lag <= %2 bytes)")
+            .arg(target)
+            .arg(maxLagBytes);
+    out[OthersAnswer].first = QStringLiteral("every other standby answers (it must follow)");
+    out[PgpoolsAgree].first =
+        QStringLiteral("every pgpool answers and sends writes to the primary");
+    out[EtcdQuorum].first = QStringLiteral("etcd has quorum");
+
+    QStringList &primary = out[OnePrimary].second;
     const QStringList primaries = primariesOf(s);
     if (primaries.size() != 1)
-        why.append(primaries.isEmpty()
-                       ? QStringLiteral("no reachable node is primary")
-                       : QStringLiteral("%1 nodes claim to be primary (%2): resolve the split "
-                                        "brain first")
-                             .arg(primaries.size())
-                             .arg(primaries.join(QStringLiteral(", "))));
+        primary.append(primaries.isEmpty()
+                           ? QStringLiteral("no reachable node is primary")
+                           : QStringLiteral("%1 nodes claim to be primary (%2): resolve the split "
+                                            "brain first")
+                                 .arg(primaries.size())
+                                 .arg(primaries.join(QStringLiteral(", "))));
+
+    QStringList &ready = out[TargetReady].second;
     const PostgresNodeState *t = node(s, target);
     if (!t) {
         QStringList names;
         for (const PostgresNodeState &n : s.postgres)
             names.append(n.name);
-        why.append(QStringLiteral("%1 is not a PostgreSQL node of this cluster (nodes: %2)")
-                       .arg(target, names.join(QStringLiteral(", "))));
-        return why;
-    }
-    if (!t->reachable)
-        why.append(QStringLiteral("%1 does not answer: %2").arg(target, t->freshness.error));
+        ready.append(QStringLiteral("%1 is not a PostgreSQL node of this cluster (nodes: %2)")
+                         .arg(target, names.join(QStringLiteral(", "))));
+    } else if (!t->reachable)
+        ready.append(QStringLiteral("%1 does not answer: %2").arg(target, t->freshness.error));
     else if (t->role == u"primary")
-        why.append(QStringLiteral("%1 is already the primary").arg(target));
+        ready.append(QStringLiteral("%1 is already the primary").arg(target));
     else if (t->role != u"standby")
-        why.append(QStringLiteral("%1's role is %2, not standby").arg(target, t->role));
+        ready.append(QStringLiteral("%1's role is %2, not standby").arg(target, t->role));
     else {
         if (t->walReceiverStatus != u"streaming")
-            why.append(QStringLiteral("%1 is not streaming (WAL receiver: %2)")
-                           .arg(target, t->walReceiverStatus.isEmpty() ? QStringLiteral("none")
-                                                                       : t->walReceiverStatus));
+            ready.append(QStringLiteral("%1 is not streaming (WAL receiver: %2)")
+                             .arg(target, t->walReceiverStatus.isEmpty() ? QStringLiteral("none")
+                                                                         : t->walReceiverStatus));
         if (primaries.size() == 1 && t->upstream != primaries.constFirst())
-            why.append(QStringLiteral("%1 streams from %2, not from the primary %3")
-                           .arg(target, t->upstream, primaries.constFirst()));
+            ready.append(QStringLiteral("%1 streams from %2, not from the primary %3")
+                             .arg(target, t->upstream, primaries.constFirst()));
         if (t->lagBytes < 0)
-            why.append(QStringLiteral("%1's replication lag is unknown").arg(target));
+            ready.append(QStringLiteral("%1's replication lag is unknown").arg(target));
         else if (t->lagBytes > maxLagBytes)
-            why.append(QStringLiteral("%1 is %2 bytes behind the primary (at most %3 allowed)")
-                           .arg(target)
-                           .arg(t->lagBytes)
-                           .arg(maxLagBytes));
+            ready.append(QStringLiteral("%1 is %2 bytes behind the primary (at most %3 allowed)")
+                             .arg(target)
+                             .arg(t->lagBytes)
+                             .arg(maxLagBytes));
     }
+
     for (const PostgresNodeState &n : s.postgres) {
         if (n.name == target || primaries.contains(n.name))
             continue;
         if (!n.reachable)
-            why.append(QStringLiteral("%1 does not answer: it could not follow the new primary")
-                           .arg(n.name));
+            out[OthersAnswer].second.append(
+                QStringLiteral("%1 does not answer: it could not follow the new primary")
+                    .arg(n.name));
     }
+
+    QStringList &pools = out[PgpoolsAgree].second;
     if (s.pgpools.isEmpty())
-        why.append(QStringLiteral("no pgpool instance was found"));
+        pools.append(QStringLiteral("no pgpool instance was found"));
     QSet<QString> views;
     for (const PgpoolInstanceState &p : s.pgpools) {
         if (!p.reachable) {
-            why.append(
+            pools.append(
                 QStringLiteral("pgpool on %1 does not answer: %2").arg(p.host, p.freshness.error));
             continue;
         }
         const QString seen = pgpoolPrimary(p);
         views.insert(seen);
         if (primaries.size() == 1 && seen != primaries.constFirst())
-            why.append(QStringLiteral("pgpool on %1 sends writes to %2, not to the primary %3")
-                           .arg(p.host, seen.isEmpty() ? QStringLiteral("no node") : seen,
-                                primaries.constFirst()));
+            pools.append(QStringLiteral("pgpool on %1 sends writes to %2, not to the primary %3")
+                             .arg(p.host, seen.isEmpty() ? QStringLiteral("no node") : seen,
+                                  primaries.constFirst()));
         for (const PgpoolBackend &b : p.backends) {
             if (b.hostname == target && (b.status == u"down" || b.status == u"unused"))
-                why.append(QStringLiteral("pgpool on %1 has %2 detached").arg(p.host, target));
+                pools.append(QStringLiteral("pgpool on %1 has %2 detached").arg(p.host, target));
         }
     }
     if (views.size() > 1)
-        why.append(QStringLiteral("the pgpool instances disagree on the primary"));
+        pools.append(QStringLiteral("the pgpool instances disagree on the primary"));
+
     if (s.etcd.clusterSize > 0 && !s.etcd.quorum)
-        why.append(QStringLiteral("etcd has no quorum (%1 of %2 members healthy)")
-                       .arg(s.etcd.healthyMembers)
-                       .arg(s.etcd.clusterSize));
+        out[EtcdQuorum].second.append(QStringLiteral("etcd has no quorum (%1 of %2 members healthy)")
+                                          .arg(s.etcd.healthyMembers)
+                                          .arg(s.etcd.clusterSize));
     else if (s.etcd.clusterSize == 0)
-        why.append(QStringLiteral("etcd was not read, so its quorum is unknown"));
+        out[EtcdQuorum].second.append(
+            QStringLiteral("etcd was not read, so its quorum is unknown"));
+    return out;
+}
+
+QStringList Switchover::refusals(const ClusterSnapshot &s, const QString &target,
+                                 qint64 maxLagBytes)
+{
+    QStringList why;
+    for (const auto &c : preflightChecks(s, target, maxLagBytes))
+        why += c.second;
     return why;
 }
 
@@ -265,214 +288,436 @@ QStringList Switchover::unhealthyAfter(const ClusterSnapshot &s, const QString &
     return why;
 }
 
-// ---------------------------------------------------------------- the run
+// ---------------------------------------------------------------- the tree
 
-void Switchover::start()
+QString Switchover::preflightText() const
 {
-    if (m_running)
-        return;
-    m_running = true;
-    m_cancelled = false;
-    m_failed = false;
-    m_inCleanup = false;
-    m_result = SwitchoverResult{};
-    m_result.newPrimary = m_options.target;
-    m_startedMs = nowMs();
-    buildSteps();
-    m_next = 0;
-    QMetaObject::invokeMethod(this, &Switchover::runNext, Qt::QueuedConnection);
+    const QString t = m_options.target;
+    QString text;
+    text += QStringLiteral("Switchover to %1 (reason: %2)\n\n").arg(t, m_options.reason);
+    text += QStringLiteral("What will happen:\n");
+    text += QStringLiteral("  1. Take the cluster's operation lock in etcd (refused if another "
+                           "console or CLI holds it; it says who and since when).\n");
+    if (m_options.method == SwitchoverOptions::Method::Repmgr) {
+        text += QStringLiteral("  2. Run `repmgr standby switchover --siblings-follow` on %1, then "
+                               "point every pgpool at it.\n")
+                    .arg(t);
+    } else {
+        text += QStringLiteral(
+                    "  2. Pause repmgrd on every node; checkpoint the primary.\n"
+                    "  3. Tell every pgpool that %1 is the primary while the old primary stops "
+                    "(fast shutdown: sessions end, every WAL record is sent to the standbys).\n"
+                    "  4. Promote %1 once it has received the old primary's shutdown "
+                    "checkpoint: no acknowledged commit can be missing on it.\n"
+                    "  5. Record the new roles in repmgr; rejoin the old primary as a standby "
+                    "of %1 (pg_rewind); the other standbys follow %1 with a reload (no "
+                    "restart); resume repmgrd; attach every standby in every pgpool.\n")
+                    .arg(t);
+    }
+    text += QStringLiteral(
+        "  Then verify: a session through each pgpool works (a pgpool 4.3 that answers \"kind "
+        "does not match\" is repaired with a detach and attach of the node it has wrong), "
+        "one primary %1 on the next timeline, both standbys streaming from it, every pgpool "
+        "agrees, the app writes.\n"
+        "  Every command is recorded in the audit trail (secrets masked).\n\n")
+                .arg(t);
+    text += QStringLiteral("What is checked first (all of it, every refusal is listed):\n");
+    const ClusterSnapshot s = lastSnapshot();
+    const auto checks = preflightChecks(s, t, m_options.maxLagBytes);
+    for (const auto &c : checks)
+        text += QStringLiteral("  - %1%2\n")
+                    .arg(c.first, s.postgres.isEmpty()
+                                      ? QString()
+                                      : (c.second.isEmpty()
+                                             ? QStringLiteral(": ok now")
+                                             : QStringLiteral(": NO (") +
+                                                   c.second.join(QStringLiteral("; ")) + u')'));
+    text += QStringLiteral("  - the containers to act on run and every host's Docker engine "
+                           "answers over SSH\n\n");
+    text += QStringLiteral(
+        "Expected downtime: writes fail for about 1 s (measured on the lab through pgpool: "
+        "the old primary's clean stop, then the promotion); the app through the proxy for "
+        "about the same, a little more when HAProxy's health check marks it down. Reads "
+        "on the standbys go on. No acknowledged write is lost.\n");
+    return text;
 }
 
 void Switchover::addStepBeforeAct(const QString &name, int timeoutMs, StepFunction run)
 {
-    m_beforeAct.append(Step{QStringLiteral("preflight"), name, timeoutMs, std::move(run)});
+    m_beforeAct.append({name, {timeoutMs, std::move(run)}});
 }
 
-void Switchover::cancel()
+RunbookNode Switchover::leaf(const QString &name, int timeoutMs, std::function<void(Done)> run)
 {
-    if (!m_running || m_cancelled)
-        return;
-    m_cancelled = true;
-}
-
-void Switchover::buildSteps()
-{
-    using Done = std::function<void(bool, QString)>;
-    auto step = [this](const char *phase, const QString &name, int timeoutMs,
-                       void (Switchover::*fn)(Done)) {
-        m_steps.append(Step{QString::fromLatin1(phase), name, timeoutMs, [this, fn](Done done) {
-                                (this->*fn)(std::move(done));
-                            }});
-    };
-    m_steps.clear();
-    m_cleanup.clear();
-    const QString t = m_options.target;
-    step("preflight", QStringLiteral("read every layer of the cluster"),
-         m_options.preflightTimeoutMs, &Switchover::readCluster);
-    step("preflight",
-         QStringLiteral("check: one primary, %1 streaming and caught up, pgpools "
-                        "agree, etcd quorum")
-             .arg(t),
-         2000, &Switchover::checkCluster);
-    step("preflight", QStringLiteral("connect to every host's Docker engine"), 20000,
-         &Switchover::connectHosts);
-    step("preflight", QStringLiteral("connect to the primary and %1 as repmgr").arg(t), 10000,
-         &Switchover::connectSql);
-    m_steps.append(m_beforeAct);
-    if (m_options.method == SwitchoverOptions::Method::Repmgr) {
-        step("act", QStringLiteral("repmgr standby switchover --siblings-follow on %1").arg(t),
-             180000, &Switchover::repmgrSwitchover);
-        step("act", QStringLiteral("point every pgpool at %1").arg(t), 20000,
-             &Switchover::repointPgpools);
-    } else {
-        m_steps.append(Step{QStringLiteral("act"), QStringLiteral("pause repmgrd on every node"),
-                            20000, [this](Done done) {
-                                pauseRepmgrd(true, std::move(done));
-                            }});
-        step("act", QStringLiteral("checkpoint the primary"), 60000,
-             &Switchover::checkpointPrimary);
-        if (m_options.pgpoolFirst)
-            step("act", QStringLiteral("tell every pgpool %1 is the primary").arg(t), 20000,
-                 &Switchover::promoteInPgpools);
-        step("act", QStringLiteral("stop the old primary (fast shutdown, WAL sent to standbys)"),
-             45000, &Switchover::stopOldPrimary);
-        step("act", QStringLiteral("check %1 has all WAL, promote it").arg(t), 30000,
-             &Switchover::promoteTarget);
-        step("act", QStringLiteral("point every pgpool at %1").arg(t), 20000,
-             &Switchover::repointPgpools);
-        step("act", QStringLiteral("record the new roles in repmgr, checkpoint %1").arg(t), 60000,
-             &Switchover::updateRepmgrMetadata);
-        step("act", QStringLiteral("rejoin the old primary as a standby of %1").arg(t), 120000,
-             &Switchover::rejoinOldPrimary);
-        step("act", QStringLiteral("the other standbys follow %1").arg(t), 90000,
-             &Switchover::siblingsFollow);
-        m_steps.append(
-            Step{QStringLiteral("act"), QStringLiteral("resume repmgrd"), 20000, [this](Done done) {
-                     pauseRepmgrd(false, std::move(done));
-                 }});
-    }
-    step("act", QStringLiteral("attach every streaming standby in every pgpool"), 30000,
-         &Switchover::attachInPgpools);
-    step("verify",
-         QStringLiteral("one primary %1 on the next timeline, standbys streaming from "
-                        "it, every pgpool agrees")
-             .arg(t),
-         m_options.verifyTimeoutMs, &Switchover::waitHealthy);
-    step("verify", QStringLiteral("the app writes through the proxy"), 20000,
-         &Switchover::appWrites);
-
-    m_cleanup.append(Step{QStringLiteral("cleanup"),
-                          QStringLiteral("hand the old primary back to its supervisor"), 20000,
-                          [this](Done done) {
-                              releaseOldPrimary(std::move(done));
-                          }});
-    m_cleanup.append(
-        Step{QStringLiteral("cleanup"), QStringLiteral("resume repmgrd"), 20000, [this](Done done) {
-                 if (!m_repmgrdPaused) {
-                     done(true, QStringLiteral("not paused"));
-                     return;
-                 }
-                 pauseRepmgrd(false, std::move(done));
-             }});
-}
-
-void Switchover::runNext()
-{
-    QList<Step> &list = m_inCleanup ? m_cleanup : m_steps;
-    if (!m_inCleanup && (m_cancelled || m_failed)) {
-        if (m_cancelled && !m_failed)
-            m_result.error = QStringLiteral("cancelled");
-        m_inCleanup = true;
-        m_next = 0;
-        runNext();
-        return;
-    }
-    if (m_next >= list.size()) {
-        if (!m_inCleanup) {
-            m_inCleanup = true;
-            m_next = 0;
-            runNext();
-            return;
-        }
-        finish();
-        return;
-    }
-    const Step &s = list.at(m_next);
-    ++m_next;
-    const quint64 generation = ++m_generation;
-    m_stepStartedMs = nowMs();
-    if (s.phase == u"act" && m_actStartedMs == 0)
-        m_actStartedMs = m_stepStartedMs;
-    Q_EMIT stepStarted(s.phase, s.name);
-    m_stepTimer.start(s.timeoutMs);
-    s.run([this, generation](bool ok, QString detail) {
-        // Never re-enter the step list from inside a step's own call.
-        QMetaObject::invokeMethod(
-            this, [this, generation, ok, detail] { stepDone(generation, ok, detail); },
-            Qt::QueuedConnection);
+    return RunbookNode::step(name, timeoutMs, [run](RunbookStep::Done done) {
+        run([done](bool ok, const QString &detail) {
+            if (ok)
+                done(detail);
+            else
+                done(Error{detail, {}, 0, 0});
+        });
     });
 }
 
-void Switchover::stepDone(quint64 generation, bool ok, const QString &detail)
+RunbookNode Switchover::buildTree()
 {
-    if (generation != m_generation || !m_running)
-        return; // a late answer of a step that already timed out
-    ++m_generation;
-    m_stepTimer.stop();
-    const QList<Step> &list = m_inCleanup ? m_cleanup : m_steps;
-    const Step &s = list.at(m_next - 1);
-    SwitchoverStep record;
-    record.phase = s.phase;
-    record.name = s.name;
-    record.ok = ok;
-    record.detail = detail;
-    record.startedMs = m_stepStartedMs;
-    record.seconds = double(nowMs() - m_stepStartedMs) / 1000.0;
-    m_result.steps.append(record);
-    Q_EMIT stepFinished(record);
-    if (!ok && !m_inCleanup) {
-        m_failed = true;
-        if (s.phase == u"preflight" && !m_holdSet && !m_repmgrdPaused) {
-            m_result.refused = true;
-            m_result.error = QStringLiteral("refused: ") + detail;
-        } else {
-            m_result.error = s.name + QStringLiteral(": ") + detail;
-        }
+    const QString t = m_options.target;
+    auto bind = [this](void (Switchover::*fn)(Done)) {
+        return [this, fn](Done done) { (this->*fn)(std::move(done)); };
+    };
+    std::vector<RunbookNode> top;
+
+    OperationLock *lock = m_context->lock();
+    if (lock && !lock->isHeld()) {
+        m_lockTaken = true;
+        top.push_back(lock->acquireStep());
+    } else {
+        top.push_back(leaf(QStringLiteral("the operation lock"), 1000, [lock](Done done) {
+            if (!lock)
+                done(true, QStringLiteral("none: run without a lock"));
+            else
+                done(lock->isHeld(), lock->isHeld()
+                                         ? QStringLiteral("held by the calling operation: ") +
+                                               lock->me().describe()
+                                         : QStringLiteral("not held"));
+        }));
     }
-    runNext();
+    top.push_back(leaf(QStringLiteral("open the audit trail"), 15000, bind(&Switchover::openAudit)));
+
+    std::vector<RunbookNode> preflight;
+    preflight.push_back(leaf(QStringLiteral("read every layer of the cluster"),
+                             m_options.preflightTimeoutMs, bind(&Switchover::readCluster)));
+    const auto names = preflightChecks({}, t, m_options.maxLagBytes);
+    for (int i = 0; i < Checks; ++i) {
+        const QString name =
+            i < Containers ? names.at(i).first
+                           : QStringLiteral("the containers to act on run in the swarm");
+        preflight.push_back(leaf(QStringLiteral("check: ") + name, 2000,
+                                 [this, i](Done done) { check(i, std::move(done)); }));
+    }
+    preflight.push_back(leaf(QStringLiteral("connect to every host's Docker engine over SSH"),
+                             20000, bind(&Switchover::connectHosts)));
+    preflight.push_back(leaf(QStringLiteral("connect to the primary and %1 as repmgr").arg(t),
+                             10000, bind(&Switchover::connectSql)));
+    top.push_back(RunbookNode::sequence(QStringLiteral("preflight"), std::move(preflight),
+                                        RunbookNode::ErrorPolicy::ContinueOnError));
+
+    std::vector<RunbookNode> act;
+    for (const auto &b : std::as_const(m_beforeAct)) {
+        const StepFunction run = b.second.second;
+        act.push_back(leaf(b.first, b.second.first, [run](Done done) { run(std::move(done)); }));
+    }
+    if (m_options.method == SwitchoverOptions::Method::Repmgr) {
+        act.push_back(
+            leaf(QStringLiteral("repmgr standby switchover --siblings-follow on %1").arg(t),
+                 180000, bind(&Switchover::repmgrSwitchover))
+                .uninterruptible());
+        act.push_back(leaf(QStringLiteral("point every pgpool at %1").arg(t), 20000,
+                           bind(&Switchover::repointPgpools)));
+    } else {
+        act.push_back(leaf(QStringLiteral("pause repmgrd on every node"), 20000,
+                           [this](Done done) { pauseRepmgrd(true, std::move(done)); })
+                          .withUndo(
+                              [this](RunbookStep::Done done) {
+                                  if (!m_repmgrdPaused) {
+                                      done(QStringLiteral("not paused"));
+                                      return;
+                                  }
+                                  pauseRepmgrd(false, [done](bool ok, const QString &d) {
+                                      if (ok)
+                                          done(d);
+                                      else
+                                          done(Error{d, {}, 0, 0});
+                                  });
+                              },
+                              RunbookStep::UndoPolicy::Always, 20000));
+        act.push_back(leaf(QStringLiteral("checkpoint the primary"), 60000,
+                           bind(&Switchover::checkpointPrimary)));
+        RunbookNode stop =
+            leaf(QStringLiteral("stop the old primary (fast shutdown, WAL sent to standbys)"),
+                 45000, bind(&Switchover::stopOldPrimary))
+                .uninterruptible()
+                .withUndo(
+                    [this](RunbookStep::Done done) {
+                        releaseOldPrimary([done](bool ok, const QString &d) {
+                            if (ok)
+                                done(d);
+                            else
+                                done(Error{d, {}, 0, 0});
+                        });
+                    },
+                    RunbookStep::UndoPolicy::Always, 20000);
+        if (m_options.pgpoolFirst) {
+            // Both at once: writes fail from whichever comes first, and the
+            // pgpools know the new primary before the stop ends.
+            act.push_back(RunbookNode::parallel(
+                QStringLiteral("switch"),
+                {leaf(QStringLiteral("tell every pgpool %1 is the primary").arg(t), 20000,
+                      bind(&Switchover::promoteInPgpools))
+                     .uninterruptible(),
+                 stop}));
+        } else {
+            act.push_back(stop);
+        }
+        act.push_back(leaf(QStringLiteral("check %1 has all WAL, promote it").arg(t), 30000,
+                           bind(&Switchover::promoteTarget))
+                          .uninterruptible());
+        act.push_back(leaf(QStringLiteral("point every pgpool at %1").arg(t), 20000,
+                           bind(&Switchover::repointPgpools)));
+        act.push_back(leaf(QStringLiteral("record the new roles in repmgr, checkpoint %1").arg(t),
+                           60000, bind(&Switchover::updateRepmgrMetadata)));
+        if (m_options.rejoinOldPrimary)
+            act.push_back(leaf(QStringLiteral("rejoin the old primary as a standby of %1").arg(t),
+                               120000, bind(&Switchover::rejoinOldPrimary))
+                              .uninterruptible());
+        act.push_back(leaf(QStringLiteral("the other standbys follow %1").arg(t), 90000,
+                           bind(&Switchover::siblingsFollow)));
+        act.push_back(leaf(QStringLiteral("resume repmgrd"), 20000,
+                           [this](Done done) { pauseRepmgrd(false, std::move(done)); }));
+    }
+    act.push_back(leaf(QStringLiteral("attach every streaming standby in every pgpool"), 30000,
+                       bind(&Switchover::attachInPgpools)));
+    top.push_back(RunbookNode::sequence(QStringLiteral("act"), std::move(act)));
+
+    top.push_back(RunbookNode::sequence(
+        QStringLiteral("verify"),
+        {leaf(QStringLiteral("a session through every pgpool works (repair \"kind does not "
+                             "match\")"),
+              40000, bind(&Switchover::pgpoolSessions)),
+         leaf(QStringLiteral("one primary %1 on the next timeline, standbys streaming from it, "
+                             "every pgpool agrees")
+                  .arg(t),
+              m_options.verifyTimeoutMs, bind(&Switchover::waitHealthy)),
+         leaf(QStringLiteral("the app writes through the proxy"), 20000,
+              bind(&Switchover::appWrites))}));
+    return RunbookNode::sequence(QStringLiteral("switchover"), std::move(top));
+}
+
+// ---------------------------------------------------------------- the run
+
+void Switchover::start()
+{
+    if (m_running || m_runbook)
+        return;
+    m_running = true;
+    m_result = SwitchoverResult{};
+    m_result.newPrimary = m_options.target;
+    m_startedMs = nowMs();
+    if (!m_context) {
+        const auto members = EtcdClusterProbe::membersOf(m_inventory);
+        m_audit = new AuditTrail(AuditTrail::defaultFilePath(m_inventory), this);
+        m_audit->setMirror(members, AuditTrail::etcdPrefix(m_inventory.settings.stack));
+        const QString operation = QStringLiteral("switchover to %1").arg(m_options.target);
+        m_lock = new OperationLock(members, OperationLock::keyFor(m_inventory.settings.stack),
+                                   OperationLockHolder::current(operation, m_options.reason), this);
+        m_context = new OperationContext(m_inventory, m_audit, m_lock, operation,
+                                         m_options.reason, this);
+        m_ownContext = true;
+    }
+    m_context->setSnapshotSource([this] { return lastSnapshot(); });
+
+    m_runbook = new Runbook(buildTree(), this);
+    connect(m_runbook, &Runbook::stepStarted, this,
+            [this](const QString &path, const QString &name) {
+                m_stepStarts.insert(path, nowMs());
+                Q_EMIT stepStarted(path, name);
+            });
+    connect(m_runbook, &Runbook::stepFinished, this,
+            [this](const QString &path, bool ok, double seconds, const QString &message) {
+                Q_EMIT stepCompleted(path, ok, seconds, message);
+                const RunbookReport r = m_runbook->report();
+                const RunbookStepReport *s = r.step(path);
+                if (path.endsWith(u"/undo") ||
+                    (s && s->kind == RunbookStepReport::Kind::Step)) {
+                    SwitchoverStep step;
+                    step.path = path;
+                    step.phase = path.endsWith(u"/undo") ? QStringLiteral("cleanup")
+                                                         : path.section(u'/', 1, 1);
+                    if (step.phase == u"take the operation lock" ||
+                        step.phase == u"the operation lock" ||
+                        step.phase == u"open the audit trail")
+                        step.phase = QStringLiteral("lock");
+                    step.name = path.endsWith(u"/undo")
+                                    ? path.section(u'/', -2, -2) + QStringLiteral(" (undo)")
+                                    : path.section(u'/', -1);
+                    step.ok = ok;
+                    step.detail = message;
+                    step.startedMs = m_stepStarts.value(path);
+                    step.seconds = seconds;
+                    Q_EMIT stepFinished(step);
+                }
+            });
+    connect(m_runbook, &Runbook::progress, this, &Switchover::progress);
+    connect(m_runbook, &Runbook::finished, this, &Switchover::runbookFinished);
+    if (OperationLock *lock = m_context->lock()) {
+        connect(lock, &OperationLock::lost, this, [this](const Error &e) {
+            if (m_runbook)
+                m_runbook->cancel(QStringLiteral("the operation lock was lost: ") + e.message);
+        });
+    }
+    m_runbook->start();
+}
+
+void Switchover::cancel(const QString &why)
+{
+    if (m_runbook && m_running)
+        m_runbook->cancel(why);
+}
+
+void Switchover::runbookFinished(const RunbookReport &report)
+{
+    m_result.runbook = report;
+    m_result.durationSeconds = double(nowMs() - m_startedMs) / 1000.0;
+    m_result.ok = report.succeeded();
+    // Nothing was changed when the lock, the preflight or a step of the
+    // caller's before the act failed: that is a refusal.
+    const bool changed = m_repmgrdPaused || m_holdSet || m_promoted ||
+                         !m_result.pgpoolRepairs.isEmpty() || m_changed;
+    QStringList failedSteps;
+    for (const RunbookStepReport &s : report.steps) {
+        if (s.kind == RunbookStepReport::Kind::Group)
+            continue;
+        if (s.startedSeconds >= 0) {
+            SwitchoverStep step;
+            step.path = s.path;
+            step.name = s.kind == RunbookStepReport::Kind::Undo
+                            ? s.path.section(u'/', -2, -2) + QStringLiteral(" (undo)")
+                            : s.name;
+            step.phase = s.kind == RunbookStepReport::Kind::Undo ? QStringLiteral("cleanup")
+                                                                 : s.path.section(u'/', 1, 1);
+            if (s.depth <= 1 && s.kind == RunbookStepReport::Kind::Step)
+                step.phase = QStringLiteral("lock");
+            step.ok = s.outcome == RunbookOutcome::Succeeded;
+            step.detail = s.message;
+            step.startedMs = report.startedAt.toMSecsSinceEpoch() +
+                             qint64(s.startedSeconds * 1000.0);
+            step.seconds = s.seconds;
+            m_result.steps.append(step);
+        }
+        if (s.kind == RunbookStepReport::Kind::Step &&
+            (s.outcome == RunbookOutcome::Failed || s.outcome == RunbookOutcome::TimedOut))
+            failedSteps.append(s.name + QStringLiteral(": ") + s.message);
+    }
+    if (!m_result.ok) {
+        if (!changed && report.outcome == RunbookOutcome::Failed) {
+            m_result.refused = true;
+            for (const RunbookStepReport &s : report.steps) {
+                if (s.kind == RunbookStepReport::Kind::Step &&
+                    (s.outcome == RunbookOutcome::Failed ||
+                     s.outcome == RunbookOutcome::TimedOut))
+                    m_result.refusals.append(s.message);
+            }
+            m_result.error = QStringLiteral("refused: ") +
+                             (m_result.refusals.isEmpty()
+                                  ? report.message
+                                  : m_result.refusals.join(QStringLiteral("; ")));
+        } else {
+            m_result.error = failedSteps.isEmpty() ? report.message
+                                                   : failedSteps.join(QStringLiteral("; "));
+            if (report.outcome == RunbookOutcome::Cancelled)
+                m_result.error = report.message;
+        }
+        if (!report.cleanupErrors.isEmpty())
+            m_result.error += QStringLiteral("; cleanup failed: ") +
+                              report.cleanupErrors.join(QStringLiteral("; "));
+    }
+    if (m_monitor) {
+        const PostgresNodeState *t = node(m_monitor->snapshot(), m_options.target);
+        if (m_result.timelineAfter == 0 && t && m_promoted)
+            m_result.timelineAfter = t->timeline;
+        m_monitor->stop();
+    }
+    // The trail: the outcome (only when the lock was held: a refused
+    // console must not write into a chain another one is writing), then
+    // wait for the etcd mirror a little before saying we are done.
+    if (m_auditOpened) {
+        const QString outcome =
+            m_result.ok ? QStringLiteral("succeeded: %1 -> %2, timeline %3 -> %4 in %5 s")
+                              .arg(m_result.oldPrimary, m_result.newPrimary)
+                              .arg(m_result.timelineBefore)
+                              .arg(m_result.timelineAfter)
+                              .arg(m_result.durationSeconds, 0, 'f', 1)
+                        : (m_result.refused ? QStringLiteral("refused: ")
+                                            : QStringLiteral("failed: ")) +
+                              m_result.error;
+        m_context->recordOperation(m_options.target, QStringLiteral("switchover finished"),
+                                   outcome, m_result.ok);
+    }
+    AuditTrail *audit = m_context->audit();
+    if (m_auditOpened && audit && !audit->mirrorPrefix().isEmpty() &&
+        audit->pendingMirrors() > 0) {
+        auto once = std::make_shared<bool>(false);
+        auto done = [this, once] {
+            if (*once)
+                return;
+            *once = true;
+            finish();
+        };
+        audit->flush(this, [done](const Result<int> &) { done(); });
+        QTimer::singleShot(5000, this, done);
+        return;
+    }
+    finish();
 }
 
 void Switchover::finish()
 {
     m_running = false;
-    const qint64 now = nowMs();
-    m_result.durationSeconds = double(now - m_startedMs) / 1000.0;
-    m_result.ok = !m_failed && !m_cancelled;
-    if (m_monitor)
-        m_monitor->stop();
     Q_EMIT finished(m_result);
 }
 
-// ---------------------------------------------------------------- preflight
+// ---------------------------------------------------------------- lock, audit, preflight
 
-void Switchover::readCluster(std::function<void(bool, QString)> done)
+void Switchover::openAudit(Done done)
+{
+    AuditTrail *audit = m_context->audit();
+    auto started = [this, done](const QString &note) {
+        m_auditOpened = true;
+        m_context->recordOperation(
+            m_options.target,
+            QStringLiteral("switchover --to %1 (%2)")
+                .arg(m_options.target, m_options.method == SwitchoverOptions::Method::Repmgr
+                                           ? QStringLiteral("repmgr")
+                                           : QStringLiteral("orchestrated")),
+            QStringLiteral("started"), true);
+        done(true, note);
+    };
+    if (!audit) {
+        done(true, QStringLiteral("no audit trail given: nothing recorded"));
+        return;
+    }
+    if (!m_audit) {
+        started(QStringLiteral("the calling operation's trail %1").arg(audit->filePath()));
+        return;
+    }
+    // Opened only now that the lock is ours: no other console appends meanwhile.
+    if (const auto e = audit->open()) {
+        done(false, QStringLiteral("the audit trail %1 cannot be used: %2")
+                        .arg(audit->filePath(), e->message));
+        return;
+    }
+    audit->syncFromEtcd(this, [audit, started](const Result<int> &r) {
+        started(r ? QStringLiteral("%1 (head seq %2, %3 entries taken from etcd)")
+                        .arg(audit->filePath())
+                        .arg(audit->lastSeq())
+                        .arg(r.value())
+                  : QStringLiteral("%1 (head seq %2; etcd not compared: %3)")
+                        .arg(audit->filePath())
+                        .arg(audit->lastSeq())
+                        .arg(r.error().message));
+    });
+}
+
+void Switchover::readCluster(Done done)
 {
     auto password = ClusterMonitor::readMonitorPassword(m_inventory);
     if (!password) {
         done(false, password.error().toString());
         return;
     }
-    m_monitorPassword = password.value();
-    QFile file(m_inventory.settings.secretsDir + QStringLiteral("/pg_repmgr_password"));
-    if (!file.open(QIODevice::ReadOnly)) {
-        done(false, QStringLiteral("cannot read the repmgr role's password %1: %2")
-                        .arg(file.fileName(), file.errorString()));
-        return;
-    }
-    m_repmgrPassword = QString::fromUtf8(file.readAll()).trimmed();
     ClusterMonitor::Options o;
     o.intervalMs = m_options.monitorIntervalMs;
-    o.monitorPassword = m_monitorPassword;
+    o.monitorPassword = password.value();
     o.firstRoundTimeoutMs = qMax(5000, m_options.preflightTimeoutMs - 5000);
     delete m_monitor;
     m_monitor = new ClusterMonitor(m_inventory, o, this);
@@ -491,6 +736,19 @@ void Switchover::readCluster(std::function<void(bool, QString)> done)
             if (complete || --*left <= 0) {
                 poll->deleteLater();
                 m_before = s;
+                m_read = true;
+                const QStringList primaries = primariesOf(s);
+                if (primaries.size() == 1) {
+                    m_primary = primaries.constFirst();
+                    m_result.oldPrimary = m_primary;
+                    const PostgresNodeState *p = node(s, m_primary);
+                    m_result.timelineBefore = p ? p->timeline : 0;
+                }
+                m_siblings.clear();
+                for (const PostgresNodeState &n : std::as_const(s.postgres)) {
+                    if (n.name != m_primary && n.name != m_options.target)
+                        m_siblings.append(n.name);
+                }
                 done(true, QStringLiteral("%1 PostgreSQL nodes, %2 pgpool instances, %3 etcd "
                                           "members")
                                .arg(s.postgres.size())
@@ -503,139 +761,87 @@ void Switchover::readCluster(std::function<void(bool, QString)> done)
     m_monitor->start();
 }
 
-void Switchover::checkCluster(std::function<void(bool, QString)> done)
+void Switchover::check(int index, Done done)
 {
-    const QStringList why = refusals(m_before, m_options.target, m_options.maxLagBytes);
+    if (!m_read) {
+        done(false, QStringLiteral("not checked: the cluster was not read"));
+        return;
+    }
+    if (index == Containers) {
+        QStringList missing;
+        for (const QString &service : QStringList{m_primary, m_options.target} + m_siblings) {
+            if (!service.isEmpty() && containerOf(service, nullptr).isEmpty())
+                missing.append(service);
+        }
+        if (pgpoolServices().isEmpty())
+            missing.append(m_inventory.settings.pgpoolService);
+        if (!missing.isEmpty())
+            done(false, QStringLiteral("no running container of %1 in the swarm's task list")
+                            .arg(missing.join(QStringLiteral(", "))));
+        else
+            done(true, QStringLiteral("%1 PostgreSQL and %2 pgpool containers")
+                           .arg(1 + 1 + m_siblings.size())
+                           .arg(pgpoolServices().size()));
+        return;
+    }
+    const auto checks = preflightChecks(m_before, m_options.target, m_options.maxLagBytes);
+    const QStringList &why = checks.at(index).second;
     if (!why.isEmpty()) {
         done(false, why.join(QStringLiteral("; ")));
         return;
     }
-    m_primary = primariesOf(m_before).constFirst();
-    m_result.oldPrimary = m_primary;
-    m_siblings.clear();
-    for (const PostgresNodeState &n : std::as_const(m_before.postgres)) {
-        if (n.name != m_primary && n.name != m_options.target)
-            m_siblings.append(n.name);
+    const PostgresNodeState *t = node(m_before, m_options.target);
+    switch (index) {
+    case OnePrimary:
+        done(true, QStringLiteral("%1 (timeline %2)").arg(m_primary).arg(m_result.timelineBefore));
+        break;
+    case TargetReady:
+        done(true, QStringLiteral("streaming from %1, %2 bytes behind")
+                       .arg(m_primary)
+                       .arg(t ? t->lagBytes : -1));
+        break;
+    case OthersAnswer:
+        done(true, m_siblings.isEmpty() ? QStringLiteral("no other standby")
+                                        : m_siblings.join(QStringLiteral(", ")));
+        break;
+    case PgpoolsAgree:
+        done(true, QStringLiteral("%1 pgpool(s) send writes to %2")
+                       .arg(m_before.pgpools.size())
+                       .arg(m_primary));
+        break;
+    default:
+        done(true, QStringLiteral("%1 of %2 members healthy")
+                       .arg(m_before.etcd.healthyMembers)
+                       .arg(m_before.etcd.clusterSize));
+        break;
     }
-    const PostgresNodeState *p = node(m_before, m_primary);
-    m_result.timelineBefore = p ? p->timeline : 0;
-    QStringList missing;
-    for (const QString &service : QStringList{m_primary, m_options.target} + m_siblings) {
-        if (containerOf(service, nullptr).isEmpty())
-            missing.append(service);
-    }
-    if (pgpoolServices().isEmpty())
-        missing.append(m_inventory.settings.pgpoolService);
-    if (!missing.isEmpty()) {
-        done(false, QStringLiteral("no running container found for %1 in the swarm's task list")
-                        .arg(missing.join(QStringLiteral(", "))));
+}
+
+void Switchover::connectHosts(Done done)
+{
+    if (!m_read) {
+        done(false, QStringLiteral("not tried: the cluster was not read"));
         return;
     }
-    const PostgresNodeState *t = node(m_before, m_options.target);
-    done(true, QStringLiteral("primary %1 (timeline %2), %3 streaming %4 bytes behind, %5 "
-                              "pgpool(s) agree, etcd %6/%7")
-                   .arg(m_primary)
-                   .arg(m_result.timelineBefore)
-                   .arg(m_options.target)
-                   .arg(t ? t->lagBytes : -1)
-                   .arg(m_before.pgpools.size())
-                   .arg(m_before.etcd.healthyMembers)
-                   .arg(m_before.etcd.clusterSize));
-}
-
-void Switchover::connectHosts(std::function<void(bool, QString)> done)
-{
-    QSet<QString> needed;
+    QStringList hosts;
     for (const QString &service : QStringList{m_primary, m_options.target} + m_siblings) {
         QString host;
-        containerOf(service, &host);
-        needed.insert(host);
+        if (!service.isEmpty() && !containerOf(service, &host).isEmpty())
+            hosts.append(host);
     }
     for (const QString &key : pgpoolServices())
-        needed.insert(key.section(u'@', 1));
-    auto pending = std::make_shared<int>(int(needed.size()));
-    auto failed = std::make_shared<QStringList>();
-    auto one = [pending, failed, done](const QString &failure) {
-        if (!failure.isEmpty())
-            failed->append(failure);
-        if (--*pending == 0)
-            done(failed->isEmpty(), failed->isEmpty() ? QStringLiteral("engines reached over SSH")
-                                                      : failed->join(QStringLiteral("; ")));
-    };
-    for (const QString &name : needed) {
-        const InventoryHost *host = m_inventory.host(name);
-        if (!host) {
-            one(QStringLiteral("%1 is not in the inventory").arg(name));
-            continue;
-        }
-        auto *link = new HostLink;
-        link->name = name;
-        m_hosts.append(link);
-        link->ssh =
-            new SshSession(SshOptions::fromInventory(*host, m_inventory.settings.knownHosts), this);
-        auto reported = std::make_shared<bool>(false);
-        auto report = [reported, one](const QString &failure) {
-            if (*reported)
-                return;
-            *reported = true;
-            one(failure);
-        };
-        connect(link->ssh, &SshSession::connected, this,
-                [link] { link->ssh->forwardUnixSocket(QString::fromLatin1(DockerSocket)); });
-        connect(link->ssh, &SshSession::forwardReady, this,
-                [this, link, report](const QString &, const QString &localPath) {
-                    DockerEndpoint e;
-                    e.socketPath = localPath;
-                    e.name = link->name;
-                    delete link->docker;
-                    link->docker = new DockerClient(e, this);
-                    report({});
-                });
-        connect(link->ssh, &SshSession::forwardFailed, this,
-                [link, report](const QString &, const Error &e) {
-                    link->error = e.message;
-                    report(QStringLiteral("%1: %2").arg(link->name, e.message));
-                });
-        connect(link->ssh, &SshSession::failed, this, [link, report](const Error &e) {
-            link->error = e.message;
-            report(QStringLiteral("%1: %2").arg(link->name, e.message));
-        });
-        connect(link->ssh, &SshSession::hostKeyUnknown, this,
-                [link, report](const QString &h, const QString &type, const QString &fp) {
-                    link->ssh->rejectHostKey();
-                    report(QStringLiteral("%1: host key %2 %3 is not in known_hosts; check it "
-                                          "with the status command first")
-                               .arg(h, type, fp));
-                });
-        link->ssh->connectToHost();
+        hosts.append(key.section(u'@', 1));
+    m_context->connectHosts(hosts, 18000, [done](const Result<QString> &r) {
+        done(r.ok(), r ? r.value() : r.error().message);
+    });
+}
+
+void Switchover::connectSql(Done done)
+{
+    if (m_primary.isEmpty()) {
+        done(false, QStringLiteral("not tried: no single primary"));
+        return;
     }
-}
-
-PgConnection *Switchover::openSql(const QString &node)
-{
-    auto *c = new PgConnection(this);
-    PgConnectOptions o;
-    const InventoryHost *host = m_inventory.host(m_inventory.settings.postgresNodes.value(node));
-    o.host = host ? host->address : node;
-    o.port = m_inventory.settings.postgresPort;
-    o.database = m_inventory.settings.repmgrDatabase.isEmpty()
-                     ? m_inventory.settings.database
-                     : m_inventory.settings.repmgrDatabase;
-    o.user = QStringLiteral("repmgr");
-    o.password = m_repmgrPassword;
-    o.applicationName = QStringLiteral("pilothouse-switchover");
-    o.connectTimeoutMs = 5000;
-    o.label = node;
-    c->open(o);
-    return c;
-}
-
-void Switchover::connectSql(std::function<void(bool, QString)> done)
-{
-    delete m_targetSql;
-    delete m_primarySql;
-    m_targetSql = openSql(m_options.target);
-    m_primarySql = openSql(m_primary);
     auto pending = std::make_shared<int>(2);
     auto failed = std::make_shared<QStringList>();
     auto check = [pending, failed, done](const Result<PgReply> &r) {
@@ -645,14 +851,16 @@ void Switchover::connectSql(std::function<void(bool, QString)> done)
             done(failed->isEmpty(), failed->isEmpty() ? QStringLiteral("connected")
                                                       : failed->join(QStringLiteral("; ")));
     };
-    m_targetSql->query(QStringLiteral("SELECT 1"), 8000, this, check);
-    m_primarySql->query(QStringLiteral("SELECT 1"), 8000, this, check);
+    m_context->sql(m_options.target, QString::fromLatin1(Sql), QStringLiteral("SELECT 1"), 8000,
+                   check);
+    m_context->sql(m_primary, QString::fromLatin1(Sql), QStringLiteral("SELECT 1"), 8000, check);
 }
 
 // ---------------------------------------------------------------- act
 
-void Switchover::pauseRepmgrd(bool pause, std::function<void(bool, QString)> done)
+void Switchover::pauseRepmgrd(bool pause, Done done)
 {
+    m_changed = m_changed || pause;
     // repmgr pauses the daemons of every node it can reach from this one; the
     // target is up throughout, unlike the old primary.
     const QString script = QStringLiteral("repmgr -f %1 service %2")
@@ -669,16 +877,16 @@ void Switchover::pauseRepmgrd(bool pause, std::function<void(bool, QString)> don
            });
 }
 
-void Switchover::checkpointPrimary(std::function<void(bool, QString)> done)
+void Switchover::checkpointPrimary(Done done)
 {
     // The shutdown checkpoint then has little to write: the old primary stops sooner.
-    m_primarySql->query(QStringLiteral("CHECKPOINT"), 55000, this,
-                        [done](const Result<PgReply> &r) {
-                            done(bool(r), r ? QStringLiteral("done") : r.error().message);
-                        });
+    m_context->sql(m_primary, QString::fromLatin1(Sql), QStringLiteral("CHECKPOINT"), 55000,
+                   [done](const Result<PgReply> &r) {
+                       done(bool(r), r ? QStringLiteral("done") : r.error().message);
+                   });
 }
 
-void Switchover::stopOldPrimary(std::function<void(bool, QString)> done)
+void Switchover::stopOldPrimary(Done done)
 {
     // The hold mark keeps the container's supervisor from restarting the
     // stopped postgres until the rejoin; a fast shutdown ends the sessions,
@@ -686,119 +894,96 @@ void Switchover::stopOldPrimary(std::function<void(bool, QString)> done)
     const QString script =
         // pg_ctl -w looks every 100 ms; look every 10 ms instead: until the
         // target is promoted, this wait is part of the write gap.
-        QStringLiteral("set -e; touch %1; d=%2; pg_ctl -D \"$d\" -m fast -W stop >/dev/null; "
+        QStringLiteral("set -e; t0=$(date +%s%N); touch %1; d=%2; "
+                       "pg_ctl -D \"$d\" -m fast -W stop >/dev/null; "
                        "for i in $(seq 1 3000); do [ -e \"$d/postmaster.pid\" ] || break; "
-                       "sleep 0.01; done; "
+                       "sleep 0.01; done; t1=$(date +%s%N); "
+                       "echo stop_ms=$(( (t1 - t0) / 1000000 )); "
                        "pg_controldata -D \"$d\" | sed -n 's/^Latest checkpoint location: "
                        "*/checkpoint=/p;s/^Database cluster state: */state=/p'")
             .arg(QString::fromLatin1(HoldMark), QString::fromLatin1(PgData));
     m_holdSet = true;
-    delete m_primarySql; // its session ends with the server
-    m_primarySql = nullptr;
-    execIn(m_primary, QStringLiteral("postgres"), script, 40000,
-           [this, done](const Result<DockerExecResult> &r) {
-               if (!r || r.value().exitCode != 0) {
-                   done(false, execFailure(r));
-                   return;
-               }
-               // Sessions end as the shutdown begins: writes stopped when it was asked for.
-               m_result.oldPrimaryStoppedMs = m_stepStartedMs;
-               const QStringList lines =
-                   QString::fromUtf8(r.value().stdOut).trimmed().split(u'\n', Qt::SkipEmptyParts);
-               QString state;
-               for (const QString &line : lines) {
-                   if (line.startsWith(u"checkpoint="))
-                       m_shutdownCheckpoint = line.mid(11).trimmed();
-                   else if (line.startsWith(u"state="))
-                       state = line.mid(6).trimmed();
-               }
-               if (state != u"shut down" || m_shutdownCheckpoint.isEmpty()) {
-                   done(false, QStringLiteral("the old primary did not shut down cleanly: %1")
-                                   .arg(lines.join(QStringLiteral(", "))));
-                   return;
-               }
-               done(true, QStringLiteral("shut down; its last record: checkpoint at %1")
-                              .arg(m_shutdownCheckpoint));
-           });
+    const qint64 asked = nowMs();
+    m_context->execIn(
+        m_primary, QStringLiteral("postgres"), script, 40000,
+        [this, done, asked](const Result<DockerExecResult> &r) {
+            if (!r || r.value().exitCode != 0) {
+                done(false, execFailure(r));
+                return;
+            }
+            // Sessions end as the shutdown begins: writes stopped when it was asked for.
+            m_result.oldPrimaryStoppedMs = asked;
+            const QStringList lines =
+                QString::fromUtf8(r.value().stdOut).trimmed().split(u'\n', Qt::SkipEmptyParts);
+            QString state;
+            QString stopMs;
+            for (const QString &line : lines) {
+                if (line.startsWith(u"checkpoint="))
+                    m_shutdownCheckpoint = line.mid(11).trimmed();
+                else if (line.startsWith(u"state="))
+                    state = line.mid(6).trimmed();
+                else if (line.startsWith(u"stop_ms="))
+                    stopMs = line.mid(8).trimmed();
+            }
+            if (state != u"shut down" || m_shutdownCheckpoint.isEmpty()) {
+                done(false, QStringLiteral("the old primary did not shut down cleanly: %1")
+                                .arg(lines.join(QStringLiteral(", "))));
+                return;
+            }
+            done(true, QStringLiteral("shut down in %1 ms inside the container (%2 ms with the "
+                                      "exec); its last record: checkpoint at %3")
+                           .arg(stopMs)
+                           .arg(nowMs() - asked)
+                           .arg(m_shutdownCheckpoint));
+        });
 }
 
-void Switchover::promoteTarget(std::function<void(bool, QString)> done)
+void Switchover::promoteTarget(Done done)
 {
     // Promote only once the target has received the old primary's shutdown
-    // checkpoint: then no acknowledged commit can be missing on it.
-    auto attempts = std::make_shared<int>(0);
-    auto check = std::make_shared<std::function<void()>>();
-    *check = [this, attempts, check, done] {
-        m_targetSql->query(
-            QStringLiteral("SELECT pg_last_wal_receive_lsn() > $1::pg_lsn, "
-                           "pg_last_wal_receive_lsn()::text"),
-            {m_shutdownCheckpoint}, 2000, this,
-            [this, attempts, check, done](const Result<PgReply> &r) {
-                if (!r) {
-                    done(false, r.error().message);
-                    return;
-                }
-                const PgRows &rows = r.value().constFirst();
-                if (rows.text(0, rows.columns.value(0)) != u"t") {
-                    if (++*attempts > 100) {
-                        done(false, QStringLiteral("%1 received WAL only up to %2, before the old "
-                                                   "primary's last checkpoint %3: not promoting")
-                                        .arg(m_options.target, rows.text(0, rows.columns.value(1)),
-                                             m_shutdownCheckpoint));
-                        return;
-                    }
-                    QTimer::singleShot(50, this, [check] { (*check)(); });
-                    return;
-                }
-                const QString received = rows.text(0, rows.columns.value(1));
-                // pg_promote(wait) looks every 100 ms; ask without waiting and
-                // look every 20 ms instead: the write gap is what this step costs.
-                m_targetSql->query(
-                    QStringLiteral("SELECT pg_promote(false)"), 5000, this,
-                    [this, done, received](const Result<PgReply> &p) {
-                        if (!p) {
-                            done(false, p.error().message);
-                            return;
-                        }
-                        auto looks = std::make_shared<int>(0);
-                        auto look = std::make_shared<std::function<void()>>();
-                        *look = [this, done, received, looks, look] {
-                            m_targetSql->query(
-                                QStringLiteral("SELECT pg_is_in_recovery()"), 2000, this,
-                                [this, done, received, looks, look](const Result<PgReply> &r) {
-                                    if (!r) {
-                                        done(false, r.error().message);
-                                        return;
-                                    }
-                                    if (r.value().constFirst().text(0, u"pg_is_in_recovery") ==
-                                        u"t") {
-                                        if (++*looks > 1000) {
-                                            done(false, QStringLiteral("still in recovery 20 s "
-                                                                       "after pg_promote"));
-                                            return;
-                                        }
-                                        QTimer::singleShot(20, this, [look] { (*look)(); });
-                                        return;
-                                    }
-                                    m_promoted = true;
-                                    m_result.promotedMs = nowMs();
-                                    done(true,
-                                         QStringLiteral("had WAL up to %1; promoted %2 ms after "
-                                                        "the stop was asked for")
-                                             .arg(received)
-                                             .arg(m_result.promotedMs -
-                                                  m_result.oldPrimaryStoppedMs));
-                                });
-                        };
-                        (*look)();
-                    });
-            });
-    };
-    (*check)();
+    // checkpoint: then no acknowledged commit can be missing on it. One
+    // statement waits for that, promotes and waits for the end of recovery,
+    // looking every 10 ms (pg_promote(true) looks every 100 ms): this step
+    // is part of the write gap.
+    const QString lsn = sqlQuote(m_shutdownCheckpoint);
+    const QString sql =
+        QStringLiteral(
+            "DO $$ BEGIN "
+            "FOR i IN 1..1000 LOOP EXIT WHEN pg_last_wal_receive_lsn() > %1::pg_lsn; "
+            "PERFORM pg_sleep(0.01); END LOOP; "
+            "IF NOT coalesce(pg_last_wal_receive_lsn() > %1::pg_lsn, false) THEN "
+            "RAISE EXCEPTION 'received WAL only up to %%, before the old primary''s last "
+            "checkpoint %%: not promoting', pg_last_wal_receive_lsn(), %1; END IF; "
+            "PERFORM pg_promote(false); "
+            "FOR i IN 1..2000 LOOP EXIT WHEN NOT pg_is_in_recovery(); PERFORM pg_sleep(0.01); "
+            "END LOOP; END $$; "
+            "SELECT pg_last_wal_receive_lsn()::text AS received, pg_is_in_recovery() AS "
+            "recovery")
+            .arg(lsn);
+    m_context->sql(
+        m_options.target, QString::fromLatin1(Sql), sql, 28000,
+        [this, done](const Result<PgReply> &r) {
+            if (!r) {
+                done(false, r.error().message);
+                return;
+            }
+            const PgRows &rows = r.value().constLast();
+            if (rows.text(0, u"recovery") != u"f") {
+                done(false, QStringLiteral("still in recovery 20 s after pg_promote"));
+                return;
+            }
+            m_promoted = true;
+            m_result.promotedMs = nowMs();
+            done(true, QStringLiteral("had WAL up to %1; promoted %2 ms after the stop was asked "
+                                      "for")
+                           .arg(rows.text(0, u"received"))
+                           .arg(m_result.promotedMs - m_result.oldPrimaryStoppedMs));
+        });
 }
 
-void Switchover::repmgrSwitchover(std::function<void(bool, QString)> done)
+void Switchover::repmgrSwitchover(Done done)
 {
+    m_changed = true;
     const QString script = QStringLiteral("repmgr -f %1 standby switchover --siblings-follow 2>&1")
                                .arg(QString::fromLatin1(RepmgrConf));
     execIn(m_options.target, QStringLiteral("postgres"), script, 170000,
@@ -813,7 +998,7 @@ void Switchover::repmgrSwitchover(std::function<void(bool, QString)> done)
            });
 }
 
-void Switchover::repointPgpools(std::function<void(bool, QString)> done)
+void Switchover::repointPgpools(Done done)
 {
     // pgpool 4.3 saw the old primary shut down and is searching for a new
     // one (one look a second, search_primary_node_timeout): wait for it to
@@ -860,8 +1045,9 @@ void Switchover::repointPgpools(std::function<void(bool, QString)> done)
     }
 }
 
-void Switchover::promoteInPgpools(std::function<void(bool, QString)> done)
+void Switchover::promoteInPgpools(Done done)
 {
+    m_changed = true;
     const int id = pgpoolNodeId(m_options.target);
     const QString script =
         QStringLiteral("export PCPPASSFILE=%1; pcp_promote_node -h 127.0.0.1 -p %2 -U admin -w "
@@ -886,7 +1072,7 @@ void Switchover::promoteInPgpools(std::function<void(bool, QString)> done)
     }
 }
 
-void Switchover::updateRepmgrMetadata(std::function<void(bool, QString)> done)
+void Switchover::updateRepmgrMetadata(Done done)
 {
     const int t = repmgrNodeId(m_options.target);
     QStringList others;
@@ -905,12 +1091,13 @@ void Switchover::updateRepmgrMetadata(std::function<void(bool, QString)> done)
             "CHECKPOINT")
             .arg(t)
             .arg(others.join(u','));
-    m_targetSql->query(sql, 55000, this, [done](const Result<PgReply> &r) {
-        done(bool(r), r ? QStringLiteral("done") : r.error().message);
-    });
+    m_context->sql(m_options.target, QString::fromLatin1(Sql), sql, 55000,
+                   [done](const Result<PgReply> &r) {
+                       done(bool(r), r ? QStringLiteral("done") : r.error().message);
+                   });
 }
 
-void Switchover::rejoinOldPrimary(std::function<void(bool, QString)> done)
+void Switchover::rejoinOldPrimary(Done done)
 {
     const QString script =
         QStringLiteral("repmgr -f %1 node rejoin -d %2 --force-rewind "
@@ -930,7 +1117,7 @@ void Switchover::rejoinOldPrimary(std::function<void(bool, QString)> done)
            });
 }
 
-void Switchover::siblingsFollow(std::function<void(bool, QString)> done)
+void Switchover::siblingsFollow(Done done)
 {
     if (m_siblings.isEmpty()) {
         done(true, QStringLiteral("no other standby"));
@@ -964,96 +1151,72 @@ void Switchover::siblingsFollow(std::function<void(bool, QString)> done)
 // "latest"), without the restart `repmgr standby follow` does. A restarting
 // standby answers pgpool's new sessions with "the database system is starting
 // up", which fails them: measured, a second write gap of up to 3.6 s.
-void Switchover::followWithoutRestart(const QString &sibling,
-                                      std::function<void(bool, QString)> done)
+void Switchover::followWithoutRestart(const QString &sibling, Done done)
 {
     static const QRegularExpression hostKey(QStringLiteral("\\bhost\\s*=\\s*('[^']*'|\\S+)"));
     const auto m = hostKey.match(repmgrConninfo(m_options.target));
     QString newHost = m.hasMatch() ? m.captured(1) : m_options.target;
     newHost.remove(u'\'');
-    PgConnection *c = openSql(sibling);
-    auto finish = [c, done](bool ok, const QString &detail) {
-        c->deleteLater();
-        done(ok, detail);
-    };
-    c->query(
+    const QString role = QString::fromLatin1(Sql);
+    m_context->sql(
+        sibling, role,
         QStringLiteral("SELECT current_setting('primary_conninfo') AS info, "
                        "current_setting('primary_slot_name') AS slot"),
-        5000, this, [this, c, newHost, finish](const Result<PgReply> &r) {
+        5000, [this, sibling, role, newHost, done](const Result<PgReply> &r) {
             if (!r) {
-                finish(false, r.error().message);
+                done(false, r.error().message);
                 return;
             }
             QString info = r.value().constFirst().text(0, u"info");
             const QString slot = r.value().constFirst().text(0, u"slot");
             if (!hostKey.match(info).hasMatch()) {
-                finish(false, QStringLiteral("primary_conninfo names no host"));
+                done(false, QStringLiteral("primary_conninfo names no host"));
                 return;
             }
             info.replace(hostKey, QStringLiteral("host=") + newHost);
-            QString quoted = info;
-            quoted.replace(u'\'', QStringLiteral("''"));
             // The standby streams through its replication slot: the new
             // primary needs one of that name (repmgr standby follow makes it).
             if (!slot.isEmpty())
-                m_targetSql->query(
+                m_context->sql(
+                    m_options.target, role,
                     QStringLiteral("SELECT pg_create_physical_replication_slot($1, true) WHERE NOT "
                                    "EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = "
                                    "$1)"),
-                    {slot}, 5000, this, [](const Result<PgReply> &) {});
-            c->query(
-                QStringLiteral("ALTER SYSTEM SET primary_conninfo = '%1'").arg(quoted), 5000, this,
-                [this, c, newHost, finish](const Result<PgReply> &r2) {
-                    if (!r2) {
-                        finish(false, r2.error().message);
-                        return;
-                    }
-                    c->query(
-                        QStringLiteral("SELECT pg_reload_conf()"), 5000, this,
-                        [this, c, newHost, finish](const Result<PgReply> &r3) {
-                            if (!r3) {
-                                finish(false, r3.error().message);
-                                return;
-                            }
-                            auto looks = std::make_shared<int>(0);
-                            auto look = std::make_shared<std::function<void()>>();
-                            *look = [this, c, newHost, finish, looks, look] {
-                                c->query(
-                                    QStringLiteral("SELECT status, sender_host FROM "
-                                                   "pg_stat_wal_receiver"),
-                                    3000, this,
-                                    [this, newHost, finish, looks,
-                                     look](const Result<PgReply> &r4) {
-                                        if (!r4) {
-                                            finish(false, r4.error().message);
-                                            return;
-                                        }
-                                        const PgRows &rows = r4.value().constFirst();
-                                        if (!rows.rows.isEmpty() &&
-                                            rows.text(0, u"status") == u"streaming" &&
-                                            rows.text(0, u"sender_host") == newHost) {
-                                            finish(true, QStringLiteral("streaming from %1 after a "
-                                                                        "reload (no restart)")
-                                                             .arg(newHost));
-                                            return;
-                                        }
-                                        if (++*looks > 200) {
-                                            finish(false, QStringLiteral(
-                                                              "not streaming from %1 20 s after "
-                                                              "the reload")
-                                                              .arg(newHost));
-                                            return;
-                                        }
-                                        QTimer::singleShot(100, this, [look] { (*look)(); });
-                                    });
-                            };
-                            (*look)();
-                        });
-                });
+                    {slot}, 5000, [](const Result<PgReply> &) {});
+            // Then wait, in the same round trip, until its WAL receiver
+            // streams from the new primary (looking every 100 ms, 20 s at most).
+            const QString sql =
+                QStringLiteral(
+                    "ALTER SYSTEM SET primary_conninfo = %1; SELECT pg_reload_conf(); "
+                    "DO $$ BEGIN FOR i IN 1..200 LOOP EXIT WHEN EXISTS (SELECT 1 FROM "
+                    "pg_stat_wal_receiver WHERE status = 'streaming' AND sender_host = %2); "
+                    "PERFORM pg_sleep(0.1); END LOOP; END $$; "
+                    "SELECT status, sender_host FROM pg_stat_wal_receiver")
+                    .arg(sqlQuote(info), sqlQuote(newHost));
+            m_context->sql(sibling, role, sql, 25000,
+                           [newHost, done](const Result<PgReply> &r2) {
+                               if (!r2) {
+                                   done(false, r2.error().message);
+                                   return;
+                               }
+                               const PgRows &rows = r2.value().constLast();
+                               if (!rows.rows.isEmpty() &&
+                                   rows.text(0, u"status") == u"streaming" &&
+                                   rows.text(0, u"sender_host") == newHost) {
+                                   done(true, QStringLiteral("streaming from %1 after a reload "
+                                                             "(no restart)")
+                                                  .arg(newHost));
+                                   return;
+                               }
+                               done(false, QStringLiteral("not streaming from %1 20 s after the "
+                                                          "reload (WAL receiver: %2 from %3)")
+                                               .arg(newHost, rows.text(0, u"status"),
+                                                    rows.text(0, u"sender_host")));
+                           });
         });
 }
 
-void Switchover::followWithRepmgr(const QString &sibling, std::function<void(bool, QString)> done)
+void Switchover::followWithRepmgr(const QString &sibling, Done done)
 {
     const QString script = QStringLiteral("repmgr -f %1 standby follow --upstream-node-id=%2 2>&1")
                                .arg(QString::fromLatin1(RepmgrConf))
@@ -1065,18 +1228,14 @@ void Switchover::followWithRepmgr(const QString &sibling, std::function<void(boo
            });
 }
 
-void Switchover::attachInPgpools(std::function<void(bool, QString)> done)
+void Switchover::attachInPgpools(Done done)
 {
     // pgpool detached the old primary when it shut down (and the standbys it
     // lost sight of); attach each as soon as it streams rather than wait for
-    // auto_failback or the stack's reconciler. Then open a session through
-    // this pgpool: measured once, a pgpool had marked the old primary up
-    // while it was still down, and every session then failed with "kind does
-    // not match between main(0) slot[0]" until that node was detached and
-    // attached again; do that here when a session fails.
-    const int oldId = pgpoolNodeId(m_primary);
-    QStringList nodes = QStringList{m_primary} + m_siblings;
+    // auto_failback or the stack's reconciler.
     QStringList ids;
+    const QStringList nodes =
+        m_options.rejoinOldPrimary ? QStringList{m_primary} + m_siblings : m_siblings;
     for (const QString &n : nodes) {
         const int id = pgpoolNodeId(n);
         if (id >= 0)
@@ -1092,21 +1251,10 @@ void Switchover::attachInPgpools(std::function<void(bool, QString)> done)
             "    pcp_attach_node $o -n $n >/dev/null 2>&1 && { out=\"$out $n:attached\"; break; }; "
             "    sleep 0.5; "
             "  done; "
-            "done; "
-            "export PGPASSWORD=$(cat \"$PGPOOL_SR_CHECK_PASSWORD_FILE\") PGCONNECT_TIMEOUT=3; "
-            "s() { psql -h 127.0.0.1 -p \"${PGPOOL_PORT_NUMBER:-9999}\" -U "
-            "\"$PGPOOL_SR_CHECK_USER\" "
-            "-d postgres -XAtqc 'SELECT 1' >/dev/null 2>&1; }; "
-            "if ! s && ! { sleep 0.5; s; }; then "
-            "  pcp_detach_node $o -n %4 >/dev/null 2>&1; sleep 0.5; "
-            "  pcp_attach_node $o -n %4 >/dev/null 2>&1; sleep 0.5; "
-            "  if s; then out=\"$out; sessions failed: %4 detached and attached, sessions work\"; "
-            "  else out=\"$out; sessions still fail\"; fi; "
-            "fi; echo \"$out\"")
+            "done; echo \"$out\"")
             .arg(QString::fromLatin1(PcpPassFile))
             .arg(m_inventory.settings.pcpPort)
-            .arg(ids.join(u' '))
-            .arg(oldId);
+            .arg(ids.join(u' '));
     const QStringList pgpools = pgpoolServices();
     auto pending = std::make_shared<int>(int(pgpools.size()));
     auto results = std::make_shared<QStringList>();
@@ -1123,10 +1271,14 @@ void Switchover::attachInPgpools(std::function<void(bool, QString)> done)
     }
 }
 
-void Switchover::releaseOldPrimary(std::function<void(bool, QString)> done)
+void Switchover::releaseOldPrimary(Done done)
 {
     if (!m_holdSet) {
         done(true, QStringLiteral("nothing held"));
+        return;
+    }
+    if (m_promoted && !m_options.rejoinOldPrimary) {
+        done(true, QStringLiteral("%1 left stopped with its supervisor held, as asked").arg(m_primary));
         return;
     }
     // Not promoted yet: start the old primary again at once (it shut down
@@ -1152,43 +1304,142 @@ void Switchover::releaseOldPrimary(std::function<void(bool, QString)> done)
 
 // ---------------------------------------------------------------- verify
 
-void Switchover::waitHealthy(std::function<void(bool, QString)> done)
+void Switchover::pgpoolSessions(Done done)
+{
+    const QStringList pgpools = pgpoolServices();
+    if (pgpools.isEmpty()) {
+        done(false, QStringLiteral("no running pgpool task"));
+        return;
+    }
+    auto pending = std::make_shared<int>(int(pgpools.size()));
+    auto results = std::make_shared<QStringList>();
+    auto failed = std::make_shared<bool>(false);
+    for (const QString &key : pgpools) {
+        repairPgpool(key, [key, pending, results, failed, done](bool ok, const QString &d) {
+            *failed = *failed || !ok;
+            results->append(key + QStringLiteral(": ") + d);
+            if (--*pending == 0)
+                done(!*failed, results->join(QStringLiteral("; ")));
+        });
+    }
+}
+
+// Measured in session 9: after a switchover a pgpool 4.3 instance had marked
+// the stopped old primary up while it was down, and from then on answered
+// every session with "kind does not match between main(0) slot[0]" until
+// that node was detached and attached again. Open a session through this
+// pgpool (inside its container, as its own sr_check user); when it fails,
+// detach and attach the backends one at a time (the old primary first, the
+// primary last) until sessions work, and say what it took.
+void Switchover::repairPgpool(const QString &pgpool, Done done)
+{
+    QStringList order;
+    for (const QString &n : QStringList{m_primary} + m_siblings + QStringList{m_options.target}) {
+        const int id = pgpoolNodeId(n);
+        if (id >= 0 && !order.contains(QString::number(id)))
+            order.append(QString::number(id));
+    }
+    const QString script =
+        QStringLiteral(
+            "export PCPPASSFILE=%1; o='-h 127.0.0.1 -p %2 -U admin -w'; "
+            "export PGPASSWORD=$(cat \"$PGPOOL_SR_CHECK_PASSWORD_FILE\") PGCONNECT_TIMEOUT=3; "
+            "s() { psql -h 127.0.0.1 -p \"${PGPOOL_PORT_NUMBER:-9999}\" -U "
+            "\"$PGPOOL_SR_CHECK_USER\" -d postgres -XAtqc 'SELECT 1' 2>&1; }; "
+            "ms() { echo $(( ($(date +%s%N) - t0) / 1000000 )); }; "
+            "for i in 1 2 3; do r=$(s) && { echo \"sessions work\"; exit 0; }; sleep 0.3; done; "
+            "echo \"a session fails: $(echo \"$r\" | tr '\\n' ' ' | cut -c1-160)\"; "
+            "t0=$(date +%s%N); "
+            "for n in %3; do "
+            "  pcp_detach_node $o -n $n >/dev/null 2>&1; sleep 0.3; "
+            "  for k in 1 2 3 4 5; do pcp_attach_node $o -n $n >/dev/null 2>&1 && break; "
+            "sleep 0.3; done; "
+            "  for k in 1 2 3 4 5 6; do "
+            "    if s >/dev/null; then echo \"repaired: detach+attach of node $n, sessions work "
+            "after $(ms) ms\"; exit 0; fi; sleep 0.3; "
+            "  done; "
+            "  echo \"node $n detached+attached: sessions still fail\"; "
+            "done; exit 1")
+            .arg(QString::fromLatin1(PcpPassFile))
+            .arg(m_inventory.settings.pcpPort)
+            .arg(order.join(u' '));
+    execIn(pgpool, QStringLiteral("postgres"), script, 38000,
+           [this, pgpool, done](const Result<DockerExecResult> &r) {
+               const QString out = r ? tail(r.value().stdOut, 4) : execFailure(r);
+               if (r && out.contains(u"a session fails")) {
+                   m_result.pgpoolRepairs.append(pgpool + QStringLiteral(": ") + out);
+                   m_changed = true;
+               }
+               done(r && r.value().exitCode == 0, r && r.value().exitCode == 0
+                                                       ? out
+                                                       : execFailure(r));
+           });
+}
+
+void Switchover::waitHealthy(Done done)
 {
     const int timeline = m_result.timelineBefore > 0 ? m_result.timelineBefore + 1 : 0;
     auto *poll = new QTimer(this);
     auto last = std::make_shared<QStringList>();
-    connect(poll, &QTimer::timeout, this, [this, poll, last, timeline, done] {
-        if (!m_running) {
-            poll->deleteLater();
+    auto since = std::make_shared<QHash<QString, qint64>>(); // pgpool host -> unhealthy since
+    auto finished = std::make_shared<bool>(false);
+    auto finish = [poll, finished, done](bool ok, const QString &d) {
+        if (*finished)
             return;
+        *finished = true;
+        poll->deleteLater();
+        done(ok, d);
+    };
+    connect(poll, &QTimer::timeout, this, [this, last, since, timeline, finish] {
+        ClusterSnapshot s = m_monitor->snapshot();
+        if (!m_options.rejoinOldPrimary) {
+            // Left stopped on purpose: judge the rest of the cluster.
+            s.postgres.removeIf([this](const PostgresNodeState &n) { return n.name == m_primary; });
+            for (PgpoolInstanceState &p : s.pgpools)
+                p.backends.removeIf([this](const PgpoolBackend &b) { return b.hostname == m_primary; });
         }
-        const ClusterSnapshot s = m_monitor->snapshot();
         *last = unhealthyAfter(s, m_options.target, timeline);
         if (last->isEmpty()) {
-            poll->deleteLater();
             const PostgresNodeState *t = node(s, m_options.target);
             m_result.timelineAfter = t ? t->timeline : 0;
-            done(true, QStringLiteral("%1 primary on timeline %2, %3 standby(s) streaming, %4 "
-                                      "pgpool(s) agree")
-                           .arg(m_options.target)
-                           .arg(m_result.timelineAfter)
-                           .arg(s.postgres.size() - 1)
-                           .arg(s.pgpools.size()));
+            finish(true, QStringLiteral("%1 primary on timeline %2, %3 standby(s) streaming, %4 "
+                                        "pgpool(s) agree")
+                             .arg(m_options.target)
+                             .arg(m_result.timelineAfter)
+                             .arg(s.postgres.size() - 1)
+                             .arg(s.pgpools.size()));
+            return;
+        }
+        // A pgpool still wrong after 6 s: look at its sessions again and
+        // repair it (one at a time, at most every 10 s).
+        for (const PgpoolInstanceState &p : s.pgpools) {
+            bool wrong = !p.reachable || pgpoolPrimary(p) != m_options.target;
+            for (const PgpoolBackend &b : p.backends)
+                wrong = wrong || b.status == u"down" || b.status == u"unused";
+            if (!wrong) {
+                since->remove(p.host);
+                continue;
+            }
+            const qint64 first = since->value(p.host, 0);
+            if (first == 0) {
+                since->insert(p.host, nowMs());
+                continue;
+            }
+            if (m_repairing || nowMs() - first < 6000 || nowMs() - m_repairedAtMs < 10000)
+                continue;
+            m_repairing = true;
+            m_repairedAtMs = nowMs();
+            const QString key = m_inventory.settings.pgpoolService + u'@' + p.host;
+            repairPgpool(key, [this](bool, const QString &) { m_repairing = false; });
+            attachInPgpools([](bool, const QString &) {});
         }
     });
-    // The step timer ends this step; then the poll sees m_running or is
-    // deleted with us. Keep the last reasons for the timeout's message.
-    connect(&m_stepTimer, &QTimer::timeout, poll, [this, poll, last] {
-        const PostgresNodeState *t = node(m_monitor->snapshot(), m_options.target);
-        m_result.timelineAfter = t ? t->timeline : 0;
-        if (!m_result.steps.isEmpty())
-            m_result.steps.last().detail += QStringLiteral(": ") + last->join(QStringLiteral("; "));
-        poll->deleteLater();
+    QTimer::singleShot(qMax(1000, m_options.verifyTimeoutMs - 500), poll, [last, finish] {
+        finish(false, QStringLiteral("still unhealthy: ") + last->join(QStringLiteral("; ")));
     });
     poll->start(250);
 }
 
-void Switchover::appWrites(std::function<void(bool, QString)> done)
+void Switchover::appWrites(Done done)
 {
     const ClusterSettings &s = m_inventory.settings;
     if (s.domain.isEmpty() || m_inventory.hosts.isEmpty()) {
@@ -1237,6 +1488,13 @@ void Switchover::appWrites(std::function<void(bool, QString)> done)
 
 // ---------------------------------------------------------------- helpers
 
+void Switchover::execIn(const QString &service, const QString &user, const QString &script,
+                        int timeoutMs,
+                        std::function<void(const Result<DockerExecResult> &)> callback)
+{
+    m_context->execIn(service, user, script, timeoutMs, std::move(callback));
+}
+
 QString Switchover::containerOf(const QString &service, QString *host) const
 {
     const ClusterSnapshot s = m_monitor ? m_monitor->snapshot() : m_before;
@@ -1267,36 +1525,6 @@ QStringList Switchover::pgpoolServices() const
     }
     out.removeDuplicates();
     return out;
-}
-
-void Switchover::execIn(const QString &service, const QString &user, const QString &script,
-                        int timeoutMs, ExecCallback callback)
-{
-    QString hostName;
-    const QString container = containerOf(service, &hostName);
-    HostLink *link = nullptr;
-    for (HostLink *l : std::as_const(m_hosts)) {
-        if (l->name == hostName)
-            link = l;
-    }
-    if (container.isEmpty() || !link || !link->docker) {
-        const Error e{container.isEmpty()
-                          ? QStringLiteral("no running container of %1").arg(service)
-                          : QStringLiteral("no Docker connection to %1 (%2)")
-                                .arg(hostName, link ? link->error : QStringLiteral("not set up")),
-                      {},
-                      0,
-                      0};
-        QMetaObject::invokeMethod(
-            this, [callback, e] { callback(Result<DockerExecResult>(e)); }, Qt::QueuedConnection);
-        return;
-    }
-    DockerExecOptions o;
-    o.user = user;
-    o.timeoutMs = timeoutMs;
-    DockerExec *job =
-        link->docker->exec(container, {QStringLiteral("bash"), QStringLiteral("-c"), script}, o);
-    connect(job, &DockerExec::finished, this, [job, callback] { callback(job->result()); });
 }
 
 int Switchover::repmgrNodeId(const QString &name) const
@@ -1338,3 +1566,4 @@ QString Switchover::repmgrConninfo(const QString &name) const
 }
 
 } // namespace Pilothouse
+

@@ -2,6 +2,7 @@
 // Lives on the thread that creates it (the GUI thread or the CLI's main
 // thread); never blocks it.
 
+#include "app/operations/runbook.h"
 #include "models/clustersnapshot.h"
 #include "models/inventory.h"
 #include "models/result.h"
@@ -18,10 +19,10 @@
 
 namespace Pilothouse {
 
+class AuditTrail;
 class ClusterMonitor;
-class DockerClient;
-class PgConnection;
-class SshSession;
+class OperationContext;
+class OperationLock;
 struct DockerExecResult;
 
 struct SwitchoverOptions
@@ -50,12 +51,17 @@ struct SwitchoverOptions
     // and pgpool detaches the other standbys until the attach step. Measured
     // on the lab: write gap 1.0-1.3 s with, 0.7-2.8 s without.
     bool pgpoolFirst = true;
+    // Orchestrated only. False: the old primary is left stopped, its
+    // supervisor held (/run/pilothouse/hold), for a rejoin test or a drill
+    // to rejoin it; the verify phase then leaves it out.
+    bool rejoinOldPrimary = true;
 };
 
 // One step as it ran.
 struct SwitchoverStep
 {
-    QString phase; // preflight, act, verify, cleanup
+    QString path;  // the runbook's, e.g. "switchover/act/checkpoint the primary"
+    QString phase; // lock, preflight, act, verify, cleanup (undos)
     QString name;
     bool ok = false;
     QString detail; // what it found or why it failed
@@ -66,8 +72,9 @@ struct SwitchoverStep
 struct SwitchoverResult
 {
     bool ok = false;
-    bool refused = false; // the preflight said no; nothing was changed
-    QString error;        // why it failed or was refused
+    bool refused = false; // the lock or the preflight said no; nothing was changed
+    QString error;        // why it failed or was refused (every refusal, "; "-joined)
+    QStringList refusals; // each failed preflight check, or who holds the lock
     QString oldPrimary;
     QString newPrimary;
     int timelineBefore = 0;
@@ -79,14 +86,23 @@ struct SwitchoverResult
     qint64 oldPrimaryStoppedMs = 0;
     qint64 promotedMs = 0;
     qint64 pgpoolsSwitchedMs = 0;
-    QList<SwitchoverStep> steps;
+    // pgpool instances whose sessions failed after the switch and how they
+    // were repaired ("pgpool@swarm-02: kind does not match ...; detach+attach
+    // of node 0: sessions work after 0.4 s").
+    QStringList pgpoolRepairs;
+    QList<SwitchoverStep> steps; // leaf steps and undos, in the order they finished
+    RunbookReport runbook;
 };
 
-// A planned switchover to a named standby, as preflight → act → verify steps,
-// each with its own timeout, reported as it goes. A failed step stops the
-// run and the cleanup steps leave the cluster in a known state (repmgrd
-// resumed; the old primary handed back to its supervisor, which rejoins it
-// to whichever node is primary). Cancel stops between steps the same way.
+// A planned switchover to a named standby, run as a Runbook:
+//   take the operation lock → preflight (every check runs; all refusals are
+//   listed) → act → verify, each step with its own timeout, every remote
+//   command through an OperationContext so that it is in the audit trail, the
+//   operation itself recorded there with its reason and result. A failed step
+//   stops the run and the undos leave the cluster in a known state (repmgrd
+//   resumed; the old primary handed back to its supervisor, which rejoins it
+//   to whichever node is primary); the lock is released last. Losing the lock
+//   cancels the run.
 //
 // Reads the cluster through its own ClusterMonitor; acts through the Docker
 // API of each host (SSH-forwarded socket) and SQL as the repmgr role, whose
@@ -100,77 +116,93 @@ public:
     Switchover(Inventory inventory, SwitchoverOptions options, QObject *parent = nullptr);
     ~Switchover() override;
 
+    // Runs inside another operation's context (a drill that puts the old
+    // primary back): its audit trail, and its lock when held (then no lock is
+    // taken nor released here). Without it, start() makes its own: the
+    // cluster's lock in etcd and its trail (AuditTrail::defaultFilePath,
+    // mirrored to etcd), opened once the lock is held. Before start().
+    void setContext(OperationContext *context);
+    OperationContext *context() const { return m_context; }
+
     using StepFunction = std::function<void(std::function<void(bool ok, QString detail)> done)>;
     // A step of the caller's right before the act phase (e.g. start a
     // heartbeat writer); its failure refuses the switchover. Before start().
     void addStepBeforeAct(const QString &name, int timeoutMs, StepFunction run);
 
+    // What will happen, what is checked and the expected downtime, for the
+    // operator to read before start().
+    QString preflightText() const;
+
     void start();
-    // Stops after the running step and runs the cleanup; finished() follows.
-    void cancel();
+    // Stops at the running step (the stop/promote steps finish first), runs
+    // the undos; finished() follows.
+    void cancel(const QString &why = QStringLiteral("cancelled by the operator"));
     bool isRunning() const { return m_running; }
 
     const SwitchoverOptions &options() const { return m_options; }
     const SwitchoverResult &result() const { return m_result; }
     // The cluster as last read (preflight, then verify).
     ClusterSnapshot lastSnapshot() const;
+    // The runbook once start() was called (its report grows as it runs).
+    const Runbook *runbook() const { return m_runbook; }
 
     // Why `snapshot` does not allow a switchover to `target`; empty: it does.
     // Pure, for the preflight and for tests.
     static QStringList refusals(const ClusterSnapshot &snapshot, const QString &target,
                                 qint64 maxLagBytes);
+    // The same, by check: {check name, its refusals} in the preflight's order.
+    static QList<QPair<QString, QStringList>> preflightChecks(const ClusterSnapshot &snapshot,
+                                                              const QString &target,
+                                                              qint64 maxLagBytes);
     // Why the cluster is not yet healthy on `primary` with `timeline`; empty: it is.
     static QStringList unhealthyAfter(const ClusterSnapshot &snapshot, const QString &primary,
                                       int timeline);
 
 Q_SIGNALS:
-    void stepStarted(const QString &phase, const QString &name);
+    // Runbook paths: "switchover/act/checkpoint the primary"; groups too.
+    void stepStarted(const QString &path, const QString &name);
+    // Leaf steps and undos.
     void stepFinished(const Pilothouse::SwitchoverStep &step);
+    // As Runbook::stepFinished (groups too) and Runbook::progress.
+    void stepCompleted(const QString &path, bool ok, double seconds, const QString &message);
+    void progress(int done, int total);
     void finished(const Pilothouse::SwitchoverResult &result);
 
 private:
-    struct Step
-    {
-        QString phase;
-        QString name;
-        int timeoutMs = 10000;
-        // Calls done(ok, detail) once, later or at once.
-        std::function<void(std::function<void(bool, QString)>)> run;
-    };
-    struct HostLink;
+    using Done = std::function<void(bool, QString)>;
 
-    void buildSteps();
-    void runNext();
-    void stepDone(quint64 generation, bool ok, const QString &detail);
+    RunbookNode buildTree();
+    RunbookNode leaf(const QString &name, int timeoutMs, std::function<void(Done)> run);
+    void runbookFinished(const RunbookReport &report);
     void finish();
 
     // Steps.
-    void readCluster(std::function<void(bool, QString)> done);
-    void checkCluster(std::function<void(bool, QString)> done);
-    void connectHosts(std::function<void(bool, QString)> done);
-    void connectSql(std::function<void(bool, QString)> done);
-    void pauseRepmgrd(bool pause, std::function<void(bool, QString)> done);
-    void checkpointPrimary(std::function<void(bool, QString)> done);
-    void stopOldPrimary(std::function<void(bool, QString)> done);
-    void promoteTarget(std::function<void(bool, QString)> done);
-    void repmgrSwitchover(std::function<void(bool, QString)> done);
-    void repointPgpools(std::function<void(bool, QString)> done);
-    void promoteInPgpools(std::function<void(bool, QString)> done);
-    void updateRepmgrMetadata(std::function<void(bool, QString)> done);
-    void rejoinOldPrimary(std::function<void(bool, QString)> done);
-    void siblingsFollow(std::function<void(bool, QString)> done);
-    void followWithoutRestart(const QString &sibling, std::function<void(bool, QString)> done);
-    void followWithRepmgr(const QString &sibling, std::function<void(bool, QString)> done);
-    PgConnection *openSql(const QString &node); // as repmgr, to repmgr's database
-    void attachInPgpools(std::function<void(bool, QString)> done);
-    void waitHealthy(std::function<void(bool, QString)> done);
-    void appWrites(std::function<void(bool, QString)> done);
-    void releaseOldPrimary(std::function<void(bool, QString)> done);
+    void openAudit(Done done);
+    void readCluster(Done done);
+    void check(int index, Done done);
+    void connectHosts(Done done);
+    void connectSql(Done done);
+    void pauseRepmgrd(bool pause, Done done);
+    void checkpointPrimary(Done done);
+    void stopOldPrimary(Done done);
+    void promoteTarget(Done done);
+    void repmgrSwitchover(Done done);
+    void repointPgpools(Done done);
+    void promoteInPgpools(Done done);
+    void updateRepmgrMetadata(Done done);
+    void rejoinOldPrimary(Done done);
+    void siblingsFollow(Done done);
+    void followWithoutRestart(const QString &sibling, Done done);
+    void followWithRepmgr(const QString &sibling, Done done);
+    void attachInPgpools(Done done);
+    void pgpoolSessions(Done done);
+    void repairPgpool(const QString &pgpool, Done done);
+    void waitHealthy(Done done);
+    void appWrites(Done done);
+    void releaseOldPrimary(Done done);
 
-    using ExecCallback = std::function<void(const Result<DockerExecResult> &)>;
-    // Runs `script` with bash in the container of `service`'s running task.
     void execIn(const QString &service, const QString &user, const QString &script, int timeoutMs,
-                ExecCallback callback);
+                std::function<void(const Result<DockerExecResult> &)> callback);
     QString containerOf(const QString &service, QString *host) const;
     QStringList pgpoolServices() const; // "pgpool@<host>" keys of execIn for each pgpool task
     int repmgrNodeId(const QString &node) const;
@@ -180,30 +212,28 @@ private:
     Inventory m_inventory;
     SwitchoverOptions m_options;
     SwitchoverResult m_result;
-    QList<Step> m_steps;
-    QList<Step> m_cleanup;
-    QList<Step> m_beforeAct;
-    qsizetype m_next = 0;
-    bool m_inCleanup = false;
+    QList<std::pair<QString, std::pair<int, StepFunction>>> m_beforeAct;
     bool m_running = false;
-    bool m_cancelled = false;
-    bool m_failed = false;
-    quint64 m_generation = 0;
-    QTimer m_stepTimer;
     qint64 m_startedMs = 0;
-    qint64 m_stepStartedMs = 0;
-    qint64 m_actStartedMs = 0;
+
+    OperationContext *m_context = nullptr;
+    bool m_ownContext = false;
+    AuditTrail *m_audit = nullptr;   // when made here
+    OperationLock *m_lock = nullptr; // when made here
+    bool m_lockTaken = false;        // taken by this run (then released by it)
+    Runbook *m_runbook = nullptr;
+    QHash<QString, qint64> m_stepStarts; // path -> UTC ms
 
     ClusterMonitor *m_monitor = nullptr;
     ClusterSnapshot m_before;
-    QString m_monitorPassword;
-    QString m_repmgrPassword;
-    QList<HostLink *> m_hosts;
-    PgConnection *m_targetSql = nullptr;
-    PgConnection *m_primarySql = nullptr;
+    bool m_read = false;
     QString m_primary;
     QStringList m_siblings;
     QString m_shutdownCheckpoint; // the old primary's last checkpoint LSN after its stop
+    qint64 m_repairedAtMs = 0;    // the last pgpool repair in the verify phase
+    bool m_repairing = false;
+    bool m_auditOpened = false; // the trail is ours to write (the lock is held)
+    bool m_changed = false;     // something in the cluster was changed
     bool m_holdSet = false;
     bool m_repmgrdPaused = false;
     bool m_promoted = false;
