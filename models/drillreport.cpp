@@ -57,6 +57,8 @@ QJsonObject DrillReport::toJson() const
     out.insert(QStringLiteral("healthy_after_seconds"), ms(healthyAfterSeconds));
     out.insert(QStringLiteral("old_primary"), oldPrimary);
     out.insert(QStringLiteral("new_primary"), newPrimary);
+    out.insert(QStringLiteral("old_primary_writes_after_promotion"),
+               oldPrimaryWritesAfterPromotion);
 
     out.insert(QStringLiteral("fault"),
                QJsonObject{{QStringLiteral("kind"), fault.kind},
@@ -126,6 +128,8 @@ DrillReport DrillReport::fromJson(const QJsonObject &json)
     r.healthyAfterSeconds = json.value(QStringLiteral("healthy_after_seconds")).toDouble(-1);
     r.oldPrimary = json.value(QStringLiteral("old_primary")).toString();
     r.newPrimary = json.value(QStringLiteral("new_primary")).toString();
+    r.oldPrimaryWritesAfterPromotion =
+        json.value(QStringLiteral("old_primary_writes_after_promotion")).toInt(-1);
 
     const QJsonObject fault = json.value(QStringLiteral("fault")).toObject();
     r.fault.kind = fault.value(QStringLiteral("kind")).toString();

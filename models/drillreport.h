@@ -4,6 +4,7 @@
 #include <QDateTime>
 #include <QJsonObject>
 #include <QList>
+#include <QMetaType>
 #include <QString>
 #include <QStringList>
 
@@ -79,6 +80,9 @@ struct DrillReport
 
     QString oldPrimary;
     QString newPrimary;
+    // partition-primary: writes the isolated old primary acknowledged after a
+    // standby was promoted (a writer goes straight to it); -1: not measured.
+    int oldPrimaryWritesAfterPromotion = -1;
 
     Fault fault;
     QList<Phase> phases;
@@ -97,3 +101,5 @@ struct DrillReport
 };
 
 } // namespace Pilothouse
+
+Q_DECLARE_METATYPE(Pilothouse::DrillReport)

@@ -1,6 +1,7 @@
 #include "app/cli/cli.h"
 
 #include "app/cli/auditcommand.h"
+#include "app/cli/drillcommand.h"
 #include "app/cli/snapshotjson.h"
 #include "app/cli/statustable.h"
 #include "app/cli/switchovercommand.h"
@@ -132,6 +133,8 @@ bool isCommand(int argc, char **argv)
         return true;
     if (AuditCommand::matches(command))
         return true;
+    if (DrillCommand::matches(command))
+        return true;
     return command == "status" || command == "watch";
 }
 
@@ -141,6 +144,8 @@ int run(const QStringList &arguments)
         return SwitchoverCommand::run(arguments);
     if (AuditCommand::matches(arguments.value(1).toUtf8()))
         return AuditCommand::run(arguments);
+    if (DrillCommand::matches(arguments.value(1).toUtf8()))
+        return DrillCommand::run(arguments);
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "pilothouse status --inventory FILE [--json]   every layer's view, once; exit 0 healthy, 1 "
