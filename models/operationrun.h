@@ -1,0 +1,65 @@
+#pragma once
+// Lives on the GUI thread (the thread of the operation it drives).
+
+#include <QJsonObject>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+namespace Pilothouse {
+
+// One run of an operation (a switchover, a drill, a rejoin) as the wizards
+// see it: what it will do, the go, live steps and events, a cancel and a
+// final report. The console's glue (app/operationsbridge) makes one from an
+// engine operation; the ui never sees the engine. Runs once.
+class OperationRun : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(OperationRun)
+
+public:
+    enum class State { Ready, Running, Cancelling, Finished };
+    Q_ENUM(State)
+
+    explicit OperationRun(QObject *parent = nullptr);
+    ~OperationRun() override;
+
+    // "Switchover pg-1 → pg-2", "Drill: kill-primary".
+    virtual QString title() const = 0;
+    // What will happen, what is checked, the expected downtime (plain text,
+    // paragraphs separated by blank lines). May change (preflightChanged).
+    virtual QString preflightText() const = 0;
+    // Why the operation may not start now, one reason a line; empty: it may.
+    virtual QStringList refusals() const { return {}; }
+    // The operation's kind: "switchover", "drill", "rejoin".
+    virtual QString kind() const = 0;
+
+    // Starts the operation with the reason the operator typed (required).
+    virtual void start(const QString &reason) = 0;
+    // Stops it, leaving the cluster in a known state; finished() follows.
+    virtual void cancel() = 0;
+
+    State state() const { return m_state; }
+    bool isRunning() const { return m_state == State::Running || m_state == State::Cancelling; }
+
+Q_SIGNALS:
+    void preflightChanged();
+    // `path` names a step from the root ("switchover/act/promote"); groups too.
+    void stepStarted(const QString &path, const QString &name);
+    void stepFinished(const QString &path, bool ok, double seconds, const QString &message);
+    void progress(int done, int total);
+    // Something seen while running: layer is repmgr, pgpool, etcd, swarm,
+    // proxy, app, writer or drill.
+    void event(const QString &layer, const QString &text);
+    void stateChanged(Pilothouse::OperationRun::State state);
+    // `report`: the operation's JSON report (the CLI's --json output).
+    void finished(bool ok, const QString &summary, const QJsonObject &report);
+
+protected:
+    void setState(State state);
+
+private:
+    State m_state = State::Ready;
+};
+
+} // namespace Pilothouse
