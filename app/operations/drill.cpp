@@ -272,6 +272,31 @@ QStringList Drill::unhealthy(const ClusterSnapshot &s, const QString &expectedPr
     return why;
 }
 
+double Drill::longestGap(const QList<HeartbeatWrite> &writes, const QString &path, qint64 stopMs)
+{
+    qint64 previous = -1;
+    double longest = 0;
+    bool failingAtEnd = false;
+    bool any = false;
+    // One write in flight per path: in sent order, acknowledgements are in order too.
+    for (const HeartbeatWrite &w : writes) {
+        if (w.path != path)
+            continue;
+        if (!w.acked()) {
+            failingAtEnd = previous >= 0;
+            continue;
+        }
+        any = true;
+        if (previous >= 0)
+            longest = std::max(longest, double(w.ackedMs - previous) / 1000.0);
+        previous = w.ackedMs;
+        failingAtEnd = false;
+    }
+    if (failingAtEnd && stopMs > previous)
+        longest = std::max(longest, double(stopMs - previous) / 1000.0);
+    return any ? longest : -1;
+}
+
 QList<DrillReport::Gap> Drill::gapsOf(const QList<HeartbeatWrite> &writes, const QString &path,
                                       qint64 startMs, qint64 stopMs, qint64 originMs,
                                       double minimumSeconds)
@@ -283,7 +308,9 @@ QList<DrillReport::Gap> Drill::gapsOf(const QList<HeartbeatWrite> &writes, const
     }
     std::sort(acks.begin(), acks.end());
     QList<DrillReport::Gap> gaps;
-    qint64 previous = startMs;
+    if (acks.isEmpty())
+        return gaps;
+    qint64 previous = startMs >= 0 ? startMs : acks.constFirst();
     auto consider = [&](qint64 from, qint64 to) {
         if (double(to - from) / 1000.0 > minimumSeconds)
             gaps.append(
@@ -1608,16 +1635,17 @@ void Drill::analyse()
             w.acknowledged = pr.acked;
             w.failed = pr.failed;
             w.lost = m_lostRead ? lostByPath.value(path.name) : -1;
-            w.writeGapSeconds = pr.writeGapSeconds;
-            w.gaps = gapsOf(m_writer->writes(), path.name, m_writersStartedMs, stop, m_startMs,
-                            minimumGap);
+w.writeGapSeconds = longestGap(m_writer->writes(), path.name, stop);
+            // From the first acknowledgement on: the writer's start-up (its
+            // table, its first connections) is not an outage.
+            w.gaps = gapsOf(m_writer->writes(), path.name, -1, stop, m_startMs, minimumGap);
             r.writers.append(w);
             if (path.name == m_directPath)
                 continue;
             if (path.kind == HeartbeatPath::Kind::App)
-                rtoApp = std::max(rtoApp, pr.writeGapSeconds);
+                rtoApp = std::max(rtoApp, w.writeGapSeconds);
             else
-                rtoPgpool = std::max(rtoPgpool, pr.writeGapSeconds);
+                rtoPgpool = std::max(rtoPgpool, w.writeGapSeconds);
         }
         r.rtoPgpoolSeconds = rtoPgpool;
         r.rtoAppSeconds = rtoApp;

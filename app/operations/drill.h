@@ -93,8 +93,13 @@ public:
     // `expectedPrimary`: empty for any one primary.
     static QStringList unhealthy(const ClusterSnapshot &snapshot,
                                  const QString &expectedPrimary = {});
+    // A path's write outage: the longest time between two consecutive
+    // acknowledgements, or from the last one to `stopMs` when every write
+    // after it failed. The writer's start-up does not count. -1: no ack at all.
+    static double longestGap(const QList<HeartbeatWrite> &writes, const QString &path, qint64 stopMs);
     // The write gaps of one path: spans between consecutive acknowledgements
-    // (or the start/stop) longer than `minimumSeconds`, as offsets from `originMs`.
+    // (or from `startMs` when >= 0, and to `stopMs`) longer than `minimumSeconds`,
+    // as offsets from `originMs`.
     static QList<DrillReport::Gap> gapsOf(const QList<HeartbeatWrite> &writes, const QString &path,
                                           qint64 startMs, qint64 stopMs, qint64 originMs,
                                           double minimumSeconds);
