@@ -5,6 +5,8 @@
 #include "ui/charts/chartspanel.h"
 #include "ui/docks/findingsdock.h"
 #include "ui/docks/timelinedock.h"
+#include "ui/operations/auditdock.h"
+#include "ui/operations/operationsmenu.h"
 #include "ui/overview/overviewscene.h"
 #include "ui/overview/overviewview.h"
 
@@ -58,6 +60,8 @@ ClusterView::ClusterView(QWidget *parent)
     header->addWidget(m_title);
     header->addSpacing(16);
     header->addWidget(m_state, 1);
+    header->addWidget(createOperationsButton(
+        central, [this](const QString &operation) { Q_EMIT operationRequested(operation); }));
 
     m_tabs = new QTabWidget(central);
     m_tabs->setObjectName(QStringLiteral("clusterTabs"));
@@ -100,6 +104,9 @@ ClusterView::ClusterView(QWidget *parent)
     addDockWidget(Qt::RightDockWidgetArea, m_findingsDock);
     m_timelineDock = new TimelineDock(this);
     addDockWidget(Qt::BottomDockWidgetArea, m_timelineDock);
+    m_auditDock = new AuditDock(this);
+    tabifyDockWidget(m_timelineDock, m_auditDock);
+    m_timelineDock->raise();
     connect(m_findingsDock, &FindingsDock::findingActivated, this, &ClusterView::focusKeys);
     connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
         if (m_tabs->currentWidget() == m_charts)

@@ -16,6 +16,7 @@ class QTableView;
 
 namespace Pilothouse {
 
+class AuditDock;
 class ChartsPanel;
 class FindingsDock;
 class FindingsModel;
@@ -61,7 +62,12 @@ public:
     ChartsPanel *charts() const { return m_charts; }
     FindingsDock *findingsDock() const { return m_findingsDock; }
     TimelineDock *timelineDock() const { return m_timelineDock; }
+    AuditDock *auditDock() const { return m_auditDock; }
     const std::optional<ClusterSnapshot> &lastSnapshot() const { return m_snapshot; }
+
+Q_SIGNALS:
+    // The operator asked for an operation: "switchover", "drill".
+    void operationRequested(const QString &operation);
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -79,6 +85,7 @@ private:
     QTableView *m_hosts = nullptr;
     FindingsDock *m_findingsDock = nullptr;
     TimelineDock *m_timelineDock = nullptr;
+    AuditDock *m_auditDock = nullptr;
     std::optional<ClusterSnapshot> m_snapshot;
     bool m_drawn = true; // the last snapshot is on screen
     bool m_docksSized = false;

@@ -1,6 +1,7 @@
 #include "ui/mainwindow.h"
 
 #include "ui/clusterview.h"
+#include "ui/operations/operationsmenu.h"
 #include "ui/palette/commandpalette.h"
 #include "ui/welcomeview.h"
 
@@ -201,6 +202,7 @@ void MainWindow::showCommandPalette()
         entries.append({QStringLiteral("action:charts"), tr("Show the charts"),
                         QStringLiteral("action"), view->windowTitle()});
         entries.append(view->paletteEntries());
+        entries.append(operationPaletteEntries(view->windowTitle()));
     }
     m_palette->setEntries(entries);
     m_palette->popup(this);
@@ -222,6 +224,9 @@ void MainWindow::paletteActivated(const QString &key)
     } else if (key == u"action:charts") {
         if (ClusterView *view = currentCluster())
             view->showCharts();
+    } else if (key.startsWith(u"operation:")) {
+        if (ClusterView *view = currentCluster())
+            Q_EMIT view->operationRequested(key.mid(10));
     } else if (ClusterView *view = currentCluster()) {
         view->focusKeys({key});
     }

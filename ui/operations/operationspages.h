@@ -1,0 +1,47 @@
+#pragma once
+// Lives on the GUI thread.
+
+#include <QStringList>
+#include <QWizardPage>
+
+#include <functional>
+
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+
+namespace Pilothouse {
+
+// A wizard page whose completeness and set-up are given as functions, so
+// each wizard states its rules where it builds its pages.
+class GuardedPage final : public QWizardPage
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(GuardedPage)
+
+public:
+    explicit GuardedPage(QWidget *parent = nullptr);
+    ~GuardedPage() override;
+
+    void setGuard(std::function<bool()> guard) { m_guard = std::move(guard); }
+    void setOnInitialize(std::function<void()> init) { m_init = std::move(init); }
+
+    bool isComplete() const override;
+    void initializePage() override;
+
+private:
+    std::function<bool()> m_guard;
+    std::function<void()> m_init;
+};
+
+// The reason field every operation asks for (required; kept in the audit trail).
+QLineEdit *createReasonEdit(QWidget *parent);
+// Read-only, wrapped, for the preflight text.
+QPlainTextEdit *createPreflightView(QWidget *parent);
+// Lists refusals with an icon; hidden when there are none.
+QLabel *createRefusalsLabel(QWidget *parent);
+void showRefusals(QLabel *label, const QStringList &refusals);
+// "<icon> Succeeded — summary" as rich text.
+QString resultHeader(bool ok, const QString &summary);
+
+} // namespace Pilothouse
