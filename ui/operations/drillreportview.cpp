@@ -269,21 +269,11 @@ QString DrillReportView::exportPdf(const DrillReport &r, const QString &path)
     QFont font = QGuiApplication::font();
     font.setPointSizeF(9);
 
-    // Page 1: title, facts, the chart as vectors.
-    QTextDocument head;
-    head.setDefaultFont(font);
-    head.setDefaultStyleSheet(QStringLiteral("th{text-align:left;padding-right:12px}"));
-    head.setHtml(QStringLiteral("<h2>%1</h2>").arg(esc(titleOf(r))) + factsHtml(r));
-    head.setTextWidth(page.width());
-    head.drawContents(&painter);
-    const double top = head.size().height() + 12;
-    const double chartHeight = std::min(
-        page.height() - top, double(DrillTimelineChart::heightFor(r, QFontMetrics(font, &pdf))));
-    DrillTimelineChart::paint(painter, QRectF(0, top, page.width(), chartHeight), r, paperPalette(),
-                              font);
+    paintFirstPage(painter, page, r, font);
 
     // Then the tables, as many pages as they need.
     QTextDocument details;
+    details.documentLayout()->setPaintDevice(&pdf);
     details.setDefaultFont(font);
     details.setDefaultStyleSheet(
         QStringLiteral("table{border-collapse:collapse}th,td{padding:2px 6px}"));
@@ -307,6 +297,28 @@ QString DrillReportView::exportPdf(const DrillReport &r, const QString &path)
     if (!check.exists() || check.size() == 0)
         return tr("%1 was not written").arg(path);
     return {};
+}
+
+void DrillReportView::paintFirstPage(QPainter &painter, const QRectF &page, const DrillReport &r,
+                                     const QFont &font)
+{
+    // Title and facts, then the chart as vectors below them.
+    QTextDocument head;
+    head.documentLayout()->setPaintDevice(painter.device()); // its dpi, as the chart's
+    head.setDefaultFont(font);
+    head.setDefaultStyleSheet(QStringLiteral("th{text-align:left;padding-right:12px}"));
+    head.setHtml(QStringLiteral("<h2>%1</h2>").arg(esc(titleOf(r))) + factsHtml(r));
+    head.setTextWidth(page.width());
+    painter.save();
+    painter.translate(page.topLeft());
+    head.drawContents(&painter);
+    painter.restore();
+    const double top = page.top() + head.size().height() + 12;
+    const double chartHeight =
+        std::min(page.bottom() - top,
+                 double(DrillTimelineChart::heightFor(r, QFontMetrics(font, painter.device()))));
+    DrillTimelineChart::paint(painter, QRectF(page.left(), top, page.width(), chartHeight), r,
+                              paperPalette(), font);
 }
 
 void DrillReportView::chooseFile(bool pdf)

@@ -6,6 +6,7 @@
 #include <QWidget>
 
 class QLabel;
+class QPainter;
 class QPushButton;
 class QTextBrowser;
 
@@ -37,6 +38,9 @@ public:
     // Write the report; an empty string when done, else what failed.
     static QString exportHtml(const DrillReport &report, const QString &path);
     static QString exportPdf(const DrillReport &report, const QString &path);
+    // The first page of the PDF (title, facts, chart) on any paint device.
+    static void paintFirstPage(QPainter &painter, const QRectF &page, const DrillReport &report,
+                               const QFont &font);
     // The tables below the chart (phases, writers, events, steps) as HTML.
     static QString detailsHtml(const DrillReport &report);
     // The light palette reports are printed with, whatever the screen uses.

@@ -118,7 +118,7 @@ Geometry geometryOf(const QRectF &rect, const DrillReport &r, const QFontMetrics
 {
     Geometry g;
     g.rowHeight = std::round(fm.height() * 1.6);
-    g.headerHeight = std::round(fm.height() * 3.2); // the words, then the markers' labels
+    g.headerHeight = std::round(fm.height() * 4.4); // the words (two lines), then the markers' labels
     double labelWidth = fm.horizontalAdvance(QStringLiteral("phases")) + 16;
     for (const Lane &l : lanesOf(r))
         labelWidth = std::max(labelWidth, fm.horizontalAdvance(l.label) + 16);
@@ -155,7 +155,7 @@ int DrillTimelineChart::heightFor(const DrillReport &report, const QFontMetrics 
     for (const Lane &l : lanesOf(report))
         rows += l.rows;
     const double rowHeight = std::round(metrics.height() * 1.6);
-    return int(std::ceil(metrics.height() * 3.2 + rows * rowHeight + metrics.height() * 2.2 + 4));
+    return int(std::ceil(metrics.height() * 4.4 + rows * rowHeight + metrics.height() * 2.2 + 4));
 }
 
 QSize DrillTimelineChart::sizeHint() const
@@ -222,8 +222,9 @@ void DrillTimelineChart::paint(QPainter &p, const QRectF &rect, const DrillRepor
     bold.setBold(true);
     p.setFont(bold);
     p.setPen(text);
-    p.drawText(QRectF(rect.left() + 6, rect.top(), rect.width() - 12, fm.height() * 1.6),
-               Qt::AlignLeft | Qt::AlignVCenter, rtoRpoWords(r));
+    p.drawText(QRectF(rect.left() + 6, rect.top() + fm.height() * 0.3, rect.width() - 12,
+                      fm.height() * 2.6),
+               Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap, rtoRpoWords(r));
     p.setFont(font);
 
     // Lanes.

@@ -8,6 +8,8 @@
 #include "ui/operations/drilltimelinechart.h"
 
 #include <QFile>
+#include <QGuiApplication>
+#include <QPainter>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QRegularExpression>
@@ -101,6 +103,18 @@ private Q_SLOTS:
             QString::fromLatin1(pdf).count(QRegularExpression(QStringLiteral("/Type\\s*/Page\\b")));
         QVERIFY2(pages > 1, qPrintable(QString::number(pages)));
         QVERIFY(pdf.size() > 10000);
+        // What the first page draws, on an image of the page's size at its 144 dpi.
+        QImage page(QSize(1540, 1060), QImage::Format_ARGB32);
+        page.setDotsPerMeterX(5669);
+        page.setDotsPerMeterY(5669);
+        page.fill(Qt::white);
+        {
+            QPainter painter(&page);
+            QFont font = QGuiApplication::font();
+            font.setPointSizeF(9);
+            DrillReportView::paintFirstPage(painter, QRectF(0, 0, 1540, 1060), m_report, font);
+        }
+        QVERIFY(page.save(TestSupport::screenshotPath(QStringLiteral("drill-report-pdf-page1.png"))));
         QFile::remove(TestSupport::screenshotPath(QStringLiteral("drill-report.pdf")));
         QVERIFY(QFile::copy(path, TestSupport::screenshotPath(QStringLiteral("drill-report.pdf"))));
     }
