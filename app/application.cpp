@@ -3,6 +3,7 @@
 #include "app/clustersession.h"
 #include "app/inventory/inventoryloader.h"
 #include "app/lab/labrunner.h"
+#include "app/operationsbridge.h"
 #include "models/labstepsmodel.h"
 #include "models/recentclustersmodel.h"
 #include "ui/mainwindow.h"
@@ -88,6 +89,7 @@ void Application::openInventory(const QString &path)
         auto *session = new ClusterSession(inventory, view, this);
         connect(session, &ClusterSession::problemFound, m_window.get(), &MainWindow::showError);
         m_sessions.insert(inventory.path, session);
+        new OperationsBridge(inventory, view, [session] { return session->lastSnapshot(); }, session);
     }
     m_recent->touch(inventory.path, inventory.displayName(), QDateTime::currentDateTime());
     saveRecent();
