@@ -246,9 +246,14 @@ int run(const QStringList &arguments)
         QStringLiteral("Do not rejoin the old primary: leave it stopped, its supervisor held "
                        "(tests and drills; rejoin it with pilothouse rejoin)."));
     leaveStoppedOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption stopViaExecOption(
+        QStringLiteral("stop-via-exec"),
+        QStringLiteral("Ask the old primary to stop through docker exec only, not over its SQL "
+                       "session (to compare the write gaps)."));
+    stopViaExecOption.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOptions({toOption, inventoryOption, reasonOption, jsonOption, methodOption,
                        noAppOption, intervalOption, pgpoolSearchOption, explainOption,
-                       leaveStoppedOption});
+                       leaveStoppedOption, stopViaExecOption});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("switchover"));
     if (!parser.parse(arguments)) {
         print(stderr, QStringLiteral("pilothouse switchover: %1\n").arg(parser.errorText()));
@@ -299,6 +304,7 @@ int run(const QStringList &arguments)
                                          : SwitchoverOptions::Method::Orchestrated;
     options.pgpoolFirst = !parser.isSet(pgpoolSearchOption);
     options.rejoinOldPrimary = !parser.isSet(leaveStoppedOption);
+    options.stopThroughSql = !parser.isSet(stopViaExecOption);
     Switchover switchover(inventory, options);
     std::unique_ptr<HeartbeatWriter> writer;
 

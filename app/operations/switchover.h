@@ -55,6 +55,10 @@ struct SwitchoverOptions
     // supervisor held (/run/pilothouse/hold), for a rejoin test or a drill
     // to rejoin it; the verify phase then leaves it out.
     bool rejoinOldPrimary = true;
+    // Orchestrated only: ask the old primary to stop over its open SQL session
+    // (COPY TO PROGRAM as the repmgr superuser) besides the docker exec that
+    // waits for its shutdown checkpoint; false: through the exec alone.
+    bool stopThroughSql = true;
 };
 
 // One step as it ran.
