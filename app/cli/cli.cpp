@@ -1,6 +1,7 @@
 #include "app/cli/cli.h"
 
 #include "app/cli/auditcommand.h"
+#include "app/cli/deploycommand.h"
 #include "app/cli/drillcommand.h"
 #include "app/cli/snapshotjson.h"
 #include "app/cli/statustable.h"
@@ -135,6 +136,8 @@ bool isCommand(int argc, char **argv)
         return true;
     if (DrillCommand::matches(command))
         return true;
+    if (DeployCommand::matches(command))
+        return true;
     return command == "status" || command == "watch";
 }
 
@@ -146,6 +149,8 @@ int run(const QStringList &arguments)
         return AuditCommand::run(arguments);
     if (DrillCommand::matches(arguments.value(1).toUtf8()))
         return DrillCommand::run(arguments);
+    if (DeployCommand::matches(arguments.value(1).toUtf8()))
+        return DeployCommand::run(arguments);
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "pilothouse status --inventory FILE [--json]   every layer's view, once; exit 0 healthy, 1 "

@@ -703,9 +703,14 @@ QJsonArray Reader::fileReferences(const YAML::Node &node, const QString &what, c
                          {QStringLiteral("Mode"), mode}}},
         });
     }
-    // The docker CLI sends them ordered by name (declaration order among equal names).
-    std::stable_sort(refs.begin(), refs.end(), [&nameKey](const QJsonObject &a, const QJsonObject &b) {
-        return a.value(nameKey).toString() < b.value(nameKey).toString();
+    // The docker CLI sends them ordered by name (in no fixed order among equal
+    // names); here equal names are ordered by file name, so that a plan is stable.
+    std::sort(refs.begin(), refs.end(), [&nameKey](const QJsonObject &a, const QJsonObject &b) {
+        const QString an = a.value(nameKey).toString(), bn = b.value(nameKey).toString();
+        if (an != bn)
+            return an < bn;
+        return a.value(QStringLiteral("File")).toObject().value(QStringLiteral("Name")).toString() <
+               b.value(QStringLiteral("File")).toObject().value(QStringLiteral("Name")).toString();
     });
     QJsonArray out;
     for (const QJsonObject &r : std::as_const(refs))
