@@ -1,6 +1,7 @@
 #include "app/cli/cli.h"
 
 #include "app/cli/auditcommand.h"
+#include "app/cli/rejoincommand.h"
 #include "app/cli/deploycommand.h"
 #include "app/cli/drillcommand.h"
 #include "app/cli/snapshotjson.h"
@@ -134,6 +135,8 @@ bool isCommand(int argc, char **argv)
         return true;
     if (AuditCommand::matches(command))
         return true;
+    if (RejoinCommand::matches(command))
+        return true;
     if (DrillCommand::matches(command))
         return true;
     if (DeployCommand::matches(command))
@@ -147,6 +150,8 @@ int run(const QStringList &arguments)
         return SwitchoverCommand::run(arguments);
     if (AuditCommand::matches(arguments.value(1).toUtf8()))
         return AuditCommand::run(arguments);
+    if (RejoinCommand::matches(arguments.value(1).toUtf8()))
+        return RejoinCommand::run(arguments);
     if (DrillCommand::matches(arguments.value(1).toUtf8()))
         return DrillCommand::run(arguments);
     if (DeployCommand::matches(arguments.value(1).toUtf8()))
