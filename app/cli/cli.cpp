@@ -1,8 +1,9 @@
 #include "app/cli/cli.h"
 
 #include "app/cli/auditcommand.h"
-#include "app/cli/rejoincommand.h"
+#include "app/cli/certscommand.h"
 #include "app/cli/deploycommand.h"
+#include "app/cli/rejoincommand.h"
 #include "app/cli/drillcommand.h"
 #include "app/cli/snapshotjson.h"
 #include "app/cli/statustable.h"
@@ -141,6 +142,8 @@ bool isCommand(int argc, char **argv)
         return true;
     if (DeployCommand::matches(command))
         return true;
+    if (CertsCommand::matches(command))
+        return true;
     return command == "status" || command == "watch";
 }
 
@@ -156,6 +159,8 @@ int run(const QStringList &arguments)
         return DrillCommand::run(arguments);
     if (DeployCommand::matches(arguments.value(1).toUtf8()))
         return DeployCommand::run(arguments);
+    if (CertsCommand::matches(arguments.value(1).toUtf8()))
+        return CertsCommand::run(arguments);
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "pilothouse status --inventory FILE [--json]   every layer's view, once; exit 0 healthy, 1 "
