@@ -95,7 +95,9 @@ QJsonObject DrillReport::toJson() const
                                        {QStringLiteral("failed"), w.failed},
                                        {QStringLiteral("lost"), w.lost},
                                        {QStringLiteral("write_gap_seconds"), ms(w.writeGapSeconds)},
-                                       {QStringLiteral("gaps"), gapArray}});
+                                       {QStringLiteral("gaps"), gapArray},
+                                       {QStringLiteral("counted_in_rto"), w.countedInRto},
+                                       {QStringLiteral("note"), w.note}});
     }
     out.insert(QStringLiteral("writers"), writerArray);
 
@@ -167,6 +169,8 @@ DrillReport DrillReport::fromJson(const QJsonObject &json)
             w.gaps.append(Gap{go.value(QStringLiteral("from")).toDouble(0),
                               go.value(QStringLiteral("to")).toDouble(0)});
         }
+        w.countedInRto = o.value(QStringLiteral("counted_in_rto")).toBool(true);
+        w.note = o.value(QStringLiteral("note")).toString();
         r.writers.append(w);
     }
 

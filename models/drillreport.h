@@ -55,6 +55,10 @@ struct DrillReport
         int lost = 0; // acknowledged, yet missing on the primary after the drill
         double writeGapSeconds = 0;
         QList<Gap> gaps;
+        // False for a path the RTO leaves out, with why: a writer straight to
+        // the old primary (partition), or a pgpool Swarm moved to another host.
+        bool countedInRto = true;
+        QString note;
     };
 
     struct Prediction

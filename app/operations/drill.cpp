@@ -62,6 +62,8 @@ struct Drill::Sample
     int appHealthy = 0;
     QHash<QString, QString> tasks; // service -> "running@swarm-01, starting@swarm-02"
     QHash<QString, bool> hosts;    // host -> SSH answers
+    int pgpoolsRouting = 0;        // reachable instances that route writes to a primary
+    int pgpoolWanted = 0;          // the service's desired replicas
 };
 
 // What was done to the cluster, so that restore() and the undo can take it back.
@@ -257,6 +259,23 @@ QStringList Drill::unhealthy(const ClusterSnapshot &s, const QString &expectedPr
             why.append(QStringLiteral("pgpool@%1 routes writes to '%2', not %3")
                            .arg(p.host, routes, primary));
     }
+    // Swarm's view too: a task whose health check has not passed yet is
+    // "starting", and Swarm may still replace it.
+    for (const ServiceState &svc : s.services) {
+        if (svc.mode != u"replicated" || svc.desiredReplicas <= 0)
+            continue;
+        int running = 0;
+        for (const TaskState &t : s.tasks) {
+            if (t.service == svc.name && t.desiredState == u"running" &&
+                t.currentState == u"running")
+                ++running;
+        }
+        if (running < svc.desiredReplicas)
+            why.append(QStringLiteral("service %1: %2 of %3 tasks running")
+                           .arg(svc.name)
+                           .arg(running)
+                           .arg(svc.desiredReplicas));
+    }
     if (pgpoolWanted > 0 && pgpoolsSeen < pgpoolWanted)
         why.append(
             QStringLiteral("%1 of %2 pgpool tasks answer").arg(pgpoolsSeen).arg(pgpoolWanted));
@@ -446,8 +465,25 @@ RunbookNode Drill::buildTree()
 
     RunbookNode injectNode = RunbookNode::step(QStringLiteral("inject the fault"), 60000,
                                                [this](Done d) { inject(std::move(d)); });
-    injectNode.uninterruptible().withUndo([this](Done d) { restore(std::move(d)); },
-                                          RunbookStep::UndoPolicy::Always, 90000);
+    // Always: restore what is still broken; after a failure also wait until
+    // the cluster is healthy again, so that the lab (or the cluster) is never
+    // left half-broken by a drill that stopped early.
+    injectNode.uninterruptible().withUndo(
+        [this](Done d) {
+            restore([this, d](const Result<QString> &r) {
+                if (!r || m_healthyMs >= 0) {
+                    d(r);
+                    return;
+                }
+                addEvent(QStringLiteral("drill"),
+                         QStringLiteral("the drill stopped early: waiting until the cluster is "
+                                        "healthy again"));
+                waitFor([this] { return unhealthy(m_last).join(QStringLiteral("; ")); },
+                        m_options.healthTimeoutMs, d,
+                        r.value() + QStringLiteral("; the cluster is healthy again"));
+            });
+        },
+        RunbookStep::UndoPolicy::Always, m_options.healthTimeoutMs + 100000);
 
     RunbookNode restoreNode = RunbookNode::step(QStringLiteral("restore"), 90000,
                                                 [this](Done d) { restore(std::move(d)); });
@@ -1094,25 +1130,47 @@ void Drill::observe(RunbookStep::Done done)
                     break;
                 }
             }
+            // Every pgpool that answers must route to it; one on the faulted
+            // host (or one Swarm is moving) may not answer at all.
+            int routing = 0;
+            QSet<QString> answering;
             for (const PgpoolInstanceState &p : m_last.pgpools) {
                 if (!p.reachable)
-                    return QStringLiteral("pgpool@%1 does not answer").arg(p.host);
+                    continue;
+                answering.insert(QStringLiteral("pgpool@") + p.host);
                 bool routes = false;
                 for (const PgpoolBackend &b : p.backends)
                     routes = routes || (b.role == u"primary" && b.hostname == primary);
                 if (!routes)
                     return QStringLiteral("pgpool@%1 does not route to %2 yet")
                         .arg(p.host, primary);
+                ++routing;
             }
-            for (const HeartbeatPathReport &r : m_writer->report()) {
-                if (r.path == m_directPath)
+            if (routing == 0)
+                return QStringLiteral("no pgpool answers");
+            for (const HeartbeatPath &path : m_writer->options().paths) {
+                if (path.name == m_directPath || m_uncounted.contains(path.name))
                     continue;
+                if (path.kind == HeartbeatPath::Kind::Pgpool && !answering.contains(path.name)) {
+                    const QString host = path.name.mid(path.name.indexOf(u'@') + 1);
+                    if (host != m_targetHost && now - promotedMs < 20000)
+                        return QStringLiteral("%1 does not answer").arg(path.name);
+                    const QString note =
+                        host == m_targetHost
+                            ? QStringLiteral("its pgpool runs on the faulted host")
+                            : QStringLiteral("its pgpool did not answer 20 s after the promotion "
+                                             "(Swarm moved or restarts its task)");
+                    m_uncounted.insert(path.name, note);
+                    addEvent(QStringLiteral("writer"),
+                             QStringLiteral("%1 left out of the RTO: %2").arg(path.name, note));
+                    continue;
+                }
                 bool ackedAfter = false;
                 for (const HeartbeatWrite &w : m_writer->writes())
                     ackedAfter =
-                        ackedAfter || (w.path == r.path && w.acked() && w.ackedMs > promotedMs);
+                        ackedAfter || (w.path == path.name && w.acked() && w.ackedMs > promotedMs);
                 if (!ackedAfter)
-                    return QStringLiteral("%1 has not written since the promotion").arg(r.path);
+                    return QStringLiteral("%1 has not written since the promotion").arg(path.name);
             }
             if ((scenario == u"stop-primary-host" || scenario == u"partition-primary") &&
                 now - promotedMs < m_options.hostDownAfterPromotionMs)
@@ -1120,24 +1178,36 @@ void Drill::observe(RunbookStep::Done done)
             return {};
         }
         if (scenario == u"kill-pgpool") {
-            // Seen down, then back, and writing through it again.
+            // Seen down, then back at full strength (Swarm may restart the
+            // task on another host), every instance routing writes.
             bool seenDown = false;
             qint64 backMs = -1;
             for (const Sample &s : std::as_const(m_samples)) {
                 if (s.ms < injected)
                     continue;
-                const bool up = s.pgpoolPrimary.contains(m_targetHost) &&
-                                s.tasks.value(m_inventory.settings.pgpoolService)
-                                    .contains(QStringLiteral("running@") + m_targetHost);
-                if (!up)
+                const bool full = s.pgpoolWanted > 0 && s.pgpoolsRouting >= s.pgpoolWanted;
+                if (!full || !s.pgpoolPrimary.contains(m_targetHost))
                     seenDown = true;
-                else if (seenDown && backMs < 0)
+                if (seenDown && full && backMs < 0)
                     backMs = s.ms;
             }
             if (!seenDown)
                 return QStringLiteral("the monitor has not seen pgpool@%1 down").arg(m_targetHost);
             if (backMs < 0)
-                return QStringLiteral("pgpool@%1 is not back").arg(m_targetHost);
+                return QStringLiteral("pgpool is not back at full strength");
+            if (!m_samples.constLast().pgpoolPrimary.contains(m_targetHost)) {
+                // Restarted elsewhere: clients pinned to the old host lost it.
+                if (!m_uncounted.contains(QStringLiteral("pgpool@") + m_targetHost)) {
+                    m_uncounted.insert(
+                        QStringLiteral("pgpool@") + m_targetHost,
+                        QStringLiteral("its pgpool task was restarted on another host"));
+                    addEvent(QStringLiteral("swarm"),
+                             QStringLiteral("the killed pgpool task was restarted on another host; "
+                                            "clients pinned to %1 lost their pgpool")
+                                 .arg(m_targetHost));
+                }
+                return {};
+            }
             for (const HeartbeatWrite &w : m_writer->writes()) {
                 if (w.path == QStringLiteral("pgpool@") + m_targetHost && w.acked() &&
                     w.ackedMs > backMs)
@@ -1360,11 +1430,16 @@ void Drill::onSnapshot(const ClusterSnapshot &snapshot)
                 down.append(b.hostname);
         }
         s.pgpoolPrimary.insert(p.host, primary);
+        s.pgpoolsRouting += primary.isEmpty() ? 0 : 1;
         s.pgpoolText.insert(
             p.host,
             QStringLiteral("routes writes to %1%2")
                 .arg(primary.isEmpty() ? QStringLiteral("no primary") : primary,
                      down.isEmpty() ? QString() : QStringLiteral("; down: ") + down.join(u',')));
+    }
+    for (const ServiceState &svc : snapshot.services) {
+        if (svc.name == m_inventory.settings.pgpoolService)
+            s.pgpoolWanted = svc.desiredReplicas;
     }
     s.etcdHealthy = snapshot.etcd.healthyMembers;
     s.quorum = snapshot.etcd.quorum;
@@ -1546,12 +1621,13 @@ void Drill::analyse()
         });
         phase(QStringLiteral("detection"), m_injectedMs, detected);
         if (detected >= 0) {
-            const qint64 back = firstSample(detected, [this](const Sample &s) {
-                return s.pgpoolPrimary.contains(m_targetHost) &&
-                       !s.pgpoolPrimary.value(m_targetHost).isEmpty();
+            const qint64 back = firstSample(detected, [](const Sample &s) {
+                return s.pgpoolWanted > 0 && s.pgpoolsRouting >= s.pgpoolWanted;
             });
-            phase(QStringLiteral("pgpool@%1 restarted and routing").arg(m_targetHost), detected,
-                  back);
+            phase(!m_uncounted.contains(QStringLiteral("pgpool@") + m_targetHost)
+                      ? QStringLiteral("pgpool@%1 restarted and routing").arg(m_targetHost)
+                      : QStringLiteral("pgpool restarted on another host and routing"),
+                  detected, back);
         }
     } else if (isEtcdScenario(scenario)) {
         detected = firstSample(m_injectedMs, [](const Sample &s) { return s.etcdHealthy < 3; });
@@ -1635,12 +1711,19 @@ void Drill::analyse()
             w.acknowledged = pr.acked;
             w.failed = pr.failed;
             w.lost = m_lostRead ? lostByPath.value(path.name) : -1;
-w.writeGapSeconds = longestGap(m_writer->writes(), path.name, stop);
+            w.writeGapSeconds = longestGap(m_writer->writes(), path.name, stop);
             // From the first acknowledgement on: the writer's start-up (its
             // table, its first connections) is not an outage.
             w.gaps = gapsOf(m_writer->writes(), path.name, -1, stop, m_startMs, minimumGap);
+            if (path.name == m_directPath) {
+                w.countedInRto = false;
+                w.note = QStringLiteral("straight to the old primary: measures split-brain writes");
+            } else if (m_uncounted.contains(path.name)) {
+                w.countedInRto = false;
+                w.note = m_uncounted.value(path.name);
+            }
             r.writers.append(w);
-            if (path.name == m_directPath)
+            if (!w.countedInRto)
                 continue;
             if (path.kind == HeartbeatPath::Kind::App)
                 rtoApp = std::max(rtoApp, w.writeGapSeconds);

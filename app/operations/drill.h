@@ -96,7 +96,8 @@ public:
     // A path's write outage: the longest time between two consecutive
     // acknowledgements, or from the last one to `stopMs` when every write
     // after it failed. The writer's start-up does not count. -1: no ack at all.
-    static double longestGap(const QList<HeartbeatWrite> &writes, const QString &path, qint64 stopMs);
+    static double longestGap(const QList<HeartbeatWrite> &writes, const QString &path,
+                             qint64 stopMs);
     // The write gaps of one path: spans between consecutive acknowledgements
     // (or from `startMs` when >= 0, and to `stopMs`) longer than `minimumSeconds`,
     // as offsets from `originMs`.
@@ -179,6 +180,9 @@ private:
     QStringList m_targetMembers; // etcd members stopped
     QString m_oldLeader;         // etcd leader before the fault
     QString m_directPath;        // partition: the writer path straight to the old primary
+    // Writer paths the RTO leaves out, with why (their pgpool was on the
+    // faulted host, or Swarm moved it).
+    QHash<QString, QString> m_uncounted;
     std::unique_ptr<Fault> m_fault;
     QList<Sample> m_samples;
     QSet<QString> m_seenEvents;

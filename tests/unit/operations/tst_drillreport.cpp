@@ -42,7 +42,13 @@ DrillReport sample()
     w.lost = 1;
     w.writeGapSeconds = 3.25;
     w.gaps = {{2.0, 5.25}};
-    r.writers = {w, DrillReport::Writer{QStringLiteral("app"), 10, 10, 0, 0, 0, {}}};
+    DrillReport::Writer app;
+    app.path = QStringLiteral("app");
+    app.attempts = 10;
+    app.acknowledged = 10;
+    app.countedInRto = false;
+    app.note = QStringLiteral("a note");
+    r.writers = {w, app};
     r.prediction.seconds = 6.0;
     r.prediction.slowestLayer = QStringLiteral("repmgr");
     r.prediction.lines = {QStringLiteral("repmgr: 2 × 1 s"), QStringLiteral("pgpool: 1 s")};
@@ -117,6 +123,8 @@ private Q_SLOTS:
         QVERIFY(back.writer(QStringLiteral("nowhere")) == nullptr);
         QCOMPARE(back.phase(QStringLiteral("promotion"))->startedAt, 3.5);
         QVERIFY(back.succeeded());
+        QVERIFY(!back.writer(QStringLiteral("app"))->countedInRto);
+        QVERIFY(back.writer(QStringLiteral("pgpool@swarm-01"))->countedInRto);
     }
 
     void missingKeysReadAsDefaults()
