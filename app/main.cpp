@@ -8,9 +8,16 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <cstring>
 
 int main(int argc, char *argv[])
 {
+    // Answered before anything needs a display: `pilothouse --version` works
+    // on a server without one (the package's check runs it in a bare chroot).
+    if (argc == 2 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-v") == 0)) {
+        std::printf("pilothouse %s\n", PILOTHOUSE_VERSION);
+        return 0;
+    }
     if (Pilothouse::Cli::isCommand(argc, argv)) {
         // Headless: no display needed, no window created.
         QCoreApplication app(argc, argv);

@@ -16,6 +16,8 @@ build=(
   libgl-dev libpq-dev libssh-dev libyaml-cpp-dev libcurl4-openssl-dev
   clang-format
 )
+# Building and checking the Debian package (tests/packaging/check-deb.sh).
+packaging=(dpkg-dev appstream desktop-file-utils)
 lab=(
   docker.io containerd runc debootstrap
   openssh-client openssh-server iproute2 iptables util-linux procps
@@ -29,7 +31,7 @@ if [[ ! -e $marker || -n $(find "$marker" -mmin +1440 2>/dev/null) ]]; then
 fi
 
 missing=()
-for p in "${build[@]}" "${lab[@]}"; do
+for p in "${build[@]}" "${packaging[@]}" "${lab[@]}"; do
   [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == *'install ok installed'* ]] || missing+=("$p")
 done
 if ((${#missing[@]})); then
