@@ -390,9 +390,15 @@ int run(const QStringList &arguments)
                      });
     QObject::connect(
         &switchover, &Switchover::stepFinished, &switchover, [progress](const SwitchoverStep &s) {
+            const bool skipped = !s.ok && s.detail.startsWith(u"not started");
+            if (skipped && s.phase != u"act")
+                return; // the failed step said why; the act steps are listed as not run
             print(progress, QStringLiteral("%1 [%2] %3 %4 (%5 s): %6\n")
                                 .arg(stamp(), s.phase,
-                                     s.ok ? QStringLiteral("ok") : QStringLiteral("FAILED"), s.name)
+                                     s.ok ? QStringLiteral("ok")
+                                          : (skipped ? QStringLiteral("skipped")
+                                                     : QStringLiteral("FAILED")),
+                                     s.name)
                                 .arg(s.seconds, 0, 'f', 2)
                                 .arg(s.detail));
         });

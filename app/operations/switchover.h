@@ -193,6 +193,9 @@ private:
     void repmgrSwitchover(Done done);
     void repointPgpools(Done done);
     void promoteInPgpools(Done done);
+    void promoteInPgpools(const QString &node, Done done);
+    void settleWalReceiver(Done done);
+    void detachOldInPgpools(Done done);
     void updateRepmgrMetadata(Done done);
     void rejoinOldPrimary(Done done);
     void siblingsFollow(Done done);
