@@ -4,15 +4,24 @@
 // cluster ends healthy as it started: pg-1 primary, two standbys streaming
 // from it, every pgpool agreeing. pg-1 is made primary again in cleanup
 // whatever failed. Checked against each server directly (libpq), not only
-// against the tool's own verify step.
+// against the tool's own verify step. While the first switchover holds the
+// operation lock, a second one is started and must be refused naming the
+// holder; afterwards the audit trail must hold the operation and its remote
+// commands, and none of the lab's secrets.
+//
+// Changes the cluster: run it under the lab's lock,
+//   flock /var/lib/pilothouse-lab/cluster.flock ctest -R tst_switchover_lab
 
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
+#include <QProcess>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
 
+#include "app/operations/audittrail.h"
 #include "tests/integration/labaccess.h"
 #include <libpq-fe.h>
 
@@ -30,14 +39,15 @@ private:
         QByteArray progress;
     };
 
-    Run switchover(const QString &to)
+    QStringList arguments(const QString &to, const QString &reason) const
     {
-        const auto r = LabAccess::local(
-            QStringLiteral(PILOTHOUSE_BINARY),
-            {QStringLiteral("switchover"), QStringLiteral("--to"), to,
-             QStringLiteral("--inventory"), m_lab.inventory().path, QStringLiteral("--reason"),
-             QStringLiteral("tst_switchover_lab"), QStringLiteral("--json")},
-            300000);
+        return {QStringLiteral("switchover"), QStringLiteral("--to"),     to,
+                QStringLiteral("--inventory"), m_lab.inventory().path, QStringLiteral("--reason"),
+                reason,                        QStringLiteral("--json")};
+    }
+
+    Run finished(const QString &to, const LabAccess::Run &r)
+    {
         Run out;
         out.exitCode = r.exitCode;
         out.report = QJsonDocument::fromJson(r.out).object();
@@ -48,6 +58,36 @@ private:
                        .arg(QDateTime::currentDateTimeUtc().toString(QStringLiteral("hhmmss"))));
         if (file.open(QIODevice::WriteOnly))
             file.write(r.out);
+        return out;
+    }
+
+    Run switchover(const QString &to, const QString &reason = QStringLiteral("tst_switchover_lab"))
+    {
+        return finished(to, LabAccess::local(QStringLiteral(PILOTHOUSE_BINARY),
+                                             arguments(to, reason), 300000));
+    }
+
+    // The lab's secrets as they could leak: each file's content, and each
+    // long line of the multi-line ones (keys, certificates).
+    QStringList labSecrets() const
+    {
+        QStringList out;
+        const QDir dir(m_lab.inventory().settings.secretsDir);
+        for (const QString &name : dir.entryList(QDir::Files)) {
+            QFile f(dir.filePath(name));
+            if (!f.open(QIODevice::ReadOnly))
+                continue;
+            const QString text = QString::fromUtf8(f.readAll()).trimmed();
+            if (!text.contains(u'\n')) {
+                if (text.size() >= 4)
+                    out.append(text);
+                continue;
+            }
+            for (const QString &line : text.split(u'\n')) {
+                if (line.trimmed().size() >= 16 && !line.startsWith(u"-----"))
+                    out.append(line.trimmed());
+            }
+        }
         return out;
     }
 
@@ -175,6 +215,41 @@ private:
         QVERIFY(!gaps.value(QStringLiteral("pgpool")).isNull());
     }
 
+    // The first switchover's entries in the trail: the operation (started and
+    // its outcome) and its remote commands; no secret anywhere in the file.
+    void checkAudit(const QString &reason)
+    {
+        const QString path = Pilothouse::AuditTrail::defaultFilePath(m_lab.inventory());
+        QFile f(path);
+        QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(path));
+        const QByteArray all = f.readAll();
+        QHash<QString, int> kinds;
+        bool finishedOk = false;
+        for (const QByteArray &line : all.split('\n')) {
+            const QJsonObject e = QJsonDocument::fromJson(line).object();
+            if (e.value(QStringLiteral("reason")).toString() != reason)
+                continue;
+            const QString kind = e.value(QStringLiteral("kind")).toString();
+            ++kinds[kind];
+            if (kind == u"operation" &&
+                e.value(QStringLiteral("result")).toString().startsWith(u"succeeded"))
+                finishedOk = e.value(QStringLiteral("ok")).toBool();
+        }
+        qInfo("audit %s: %d operation, %d docker, %d sql entries for this run", qPrintable(path),
+              kinds.value(QStringLiteral("operation")), kinds.value(QStringLiteral("docker")),
+              kinds.value(QStringLiteral("sql")));
+        QCOMPARE(kinds.value(QStringLiteral("operation")), 2); // started, succeeded
+        QVERIFY(finishedOk);
+        QVERIFY(kinds.value(QStringLiteral("docker")) >= 5); // pause, stop, rejoin, pgpools...
+        QVERIFY(kinds.value(QStringLiteral("sql")) >= 4);    // checkpoint, promote, metadata...
+        const QString text = QString::fromUtf8(all);
+        for (const QString &secret : labSecrets())
+            QVERIFY2(!text.contains(secret),
+                     qPrintable(QStringLiteral("a secret of %1 is in the audit trail")
+                                    .arg(m_lab.inventory().settings.secretsDir)));
+        qInfo("masked values in the trail: %lld", qlonglong(text.count(QStringLiteral("***"))));
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -199,9 +274,40 @@ private Q_SLOTS:
 
     void thereAndBack()
     {
-        const Run there = switchover(QStringLiteral("pg-2"));
+        // There, in the background, so that a second switchover can try
+        // while the first holds the lock.
+        const QString reason = QStringLiteral("tst_switchover_lab %1")
+                                   .arg(QDateTime::currentMSecsSinceEpoch());
+        QProcess first;
+        first.start(QStringLiteral(PILOTHOUSE_BINARY), arguments(QStringLiteral("pg-2"), reason));
+        QVERIFY(first.waitForStarted(5000));
+        QByteArray progress;
+        QTRY_VERIFY_WITH_TIMEOUT((progress += first.readAllStandardError(),
+                                  progress.contains("ok take the operation lock") ||
+                                      first.state() == QProcess::NotRunning),
+                                 60000);
+        QVERIFY2(progress.contains("ok take the operation lock"), progress.constData());
+
+        const Run second = switchover(QStringLiteral("pg-3"));
+        const QString why = second.report.value(QStringLiteral("error")).toString();
+        qInfo("second switchover while the first runs: exit %d: %s", second.exitCode,
+              qPrintable(why));
+        QCOMPARE(second.exitCode, 2);
+        QVERIFY(second.report.value(QStringLiteral("refused")).toBool());
+        QVERIFY2(why.contains(QStringLiteral("switchover to pg-2 by")) && why.contains(u"since") &&
+                     why.contains(reason),
+                 qPrintable(why));
+        QVERIFY(!second.report.value(QStringLiteral("runbook")).toObject().isEmpty());
+
+        QVERIFY(first.waitForFinished(300000));
+        LabAccess::Run r;
+        r.exitCode = first.exitStatus() == QProcess::NormalExit ? first.exitCode() : -1;
+        r.out = first.readAllStandardOutput();
+        r.err = progress + first.readAllStandardError();
+        const Run there = finished(QStringLiteral("pg-2"), r);
         checkRun(there, QStringLiteral("pg-1"), QStringLiteral("pg-2"));
         QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-2")).isEmpty(), 30000);
+        checkAudit(reason);
 
         const Run back = switchover(QStringLiteral("pg-1"));
         checkRun(back, QStringLiteral("pg-2"), QStringLiteral("pg-1"));
