@@ -163,7 +163,8 @@ QString DrillReportView::detailsHtml(const DrillReport &r)
     h += QStringLiteral("<h2>%1</h2><table><tr><th>%2</th><th>%3</th><th>%4</th></tr>")
              .arg(esc(tr("Phases")), esc(tr("Phase")), esc(tr("Starts at")), esc(tr("Lasts")));
     for (const DrillReport::Phase &p : r.phases)
-        h += QStringLiteral("<tr><td>%1</td><td>+%2 s</td><td>%3 s</td></tr>")
+        h += QStringLiteral("<tr><td style=\"white-space:nowrap\">%1</td><td>+%2 s</td>"
+                            "<td>%3 s</td></tr>")
                  .arg(esc(p.name), secs(p.startedAt), secs(p.seconds));
     h += QStringLiteral("</table>");
     h += QStringLiteral("<h2>%1</h2><table><tr><th>%2</th><th>%3</th><th>%4</th><th>%5</th>"
@@ -175,8 +176,9 @@ QString DrillReportView::detailsHtml(const DrillReport &r)
         QStringList gaps;
         for (const DrillReport::Gap &g : w.gaps)
             gaps.append(QStringLiteral("+%1 → +%2 s").arg(secs(g.from), secs(g.to)));
-        h += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td>"
-                            "<td>%6 s</td><td>%7</td></tr>")
+        h += QStringLiteral("<tr><td style=\"white-space:nowrap\">%1</td><td>%2</td><td>%3</td>"
+                            "<td>%4</td><td>%5</td><td style=\"white-space:nowrap\">%6 s</td>"
+                            "<td>%7</td></tr>")
                  .arg(esc(w.path))
                  .arg(w.attempts)
                  .arg(w.acknowledged)

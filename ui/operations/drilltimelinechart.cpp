@@ -118,7 +118,8 @@ Geometry geometryOf(const QRectF &rect, const DrillReport &r, const QFontMetrics
 {
     Geometry g;
     g.rowHeight = std::round(fm.height() * 1.6);
-    g.headerHeight = std::round(fm.height() * 4.4); // the words (two lines), then the markers' labels
+    g.headerHeight =
+        std::round(fm.height() * 4.4); // the words (two lines), then the markers' labels
     double labelWidth = fm.horizontalAdvance(QStringLiteral("phases")) + 16;
     for (const Lane &l : lanesOf(r))
         labelWidth = std::max(labelWidth, fm.horizontalAdvance(l.label) + 16);
@@ -291,7 +292,21 @@ void DrillTimelineChart::paint(QPainter &p, const QRectF &rect, const DrillRepor
                        QPointF(g.plot.right(), y + g.rowHeight / 2));
             if (!w)
                 break;
-            for (const DrillReport::Gap &gap : w->gaps) {
+            // Gaps that touch are one outage to the eye: draw them as one bar.
+            QList<DrillReport::Gap> gaps = w->gaps;
+            std::sort(gaps.begin(), gaps.end(),
+                      [](const DrillReport::Gap &a, const DrillReport::Gap &b) {
+                          return a.from < b.from;
+                      });
+            QList<DrillReport::Gap> merged;
+            for (const DrillReport::Gap &gap : gaps) {
+                if (!merged.isEmpty() && gap.from <= merged.last().to + 1e-3)
+                    merged.last().to = std::max(merged.last().to, gap.to);
+                else
+                    merged.append(gap);
+            }
+            for (int i = 0; i < merged.size(); ++i) {
+                const DrillReport::Gap &gap = merged.at(i);
                 QRectF bar(g.x(gap.from), y + pad, std::max(2.0, g.x(gap.to) - g.x(gap.from)),
                            g.rowHeight - 2 * pad);
                 p.setPen(QPen(GapRed.darker(130), 1));
@@ -299,11 +314,18 @@ void DrillTimelineChart::paint(QPainter &p, const QRectF &rect, const DrillRepor
                 p.drawRect(bar);
                 p.setBrush(QBrush(Qt::white, Qt::BDiagPattern));
                 p.drawRect(bar);
-                const QString label = QObject::tr("no writes %1 s").arg(seconds(gap.to - gap.from));
+                // Its length beside it, where there is room before the next one.
+                const double limit =
+                    i + 1 < merged.size() ? g.x(merged.at(i + 1).from) - 4 : g.plot.right();
+                QString label = QObject::tr("no writes %1 s").arg(seconds(gap.to - gap.from));
+                if (fm.horizontalAdvance(label) + bar.right() + 6 > limit)
+                    label = QObject::tr("%1 s").arg(seconds(gap.to - gap.from));
                 const double lw = fm.horizontalAdvance(label);
-                p.setPen(text);
-                p.drawText(QRectF(bar.right() + 4, bar.top(), lw + 4, bar.height()),
-                           Qt::AlignLeft | Qt::AlignVCenter, label);
+                if (bar.right() + 4 + lw <= limit) {
+                    p.setPen(text);
+                    p.drawText(QRectF(bar.right() + 4, bar.top(), lw + 4, bar.height()),
+                               Qt::AlignLeft | Qt::AlignVCenter, label);
+                }
             }
             if (w->lost > 0) {
                 p.setPen(GapRed);

@@ -9,9 +9,9 @@
 
 #include <QFile>
 #include <QGuiApplication>
-#include <QPainter>
 #include <QJsonDocument>
 #include <QLabel>
+#include <QPainter>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
@@ -114,9 +114,30 @@ private Q_SLOTS:
             font.setPointSizeF(9);
             DrillReportView::paintFirstPage(painter, QRectF(0, 0, 1540, 1060), m_report, font);
         }
-        QVERIFY(page.save(TestSupport::screenshotPath(QStringLiteral("drill-report-pdf-page1.png"))));
+        QVERIFY(
+            page.save(TestSupport::screenshotPath(QStringLiteral("drill-report-pdf-page1.png"))));
         QFile::remove(TestSupport::screenshotPath(QStringLiteral("drill-report.pdf")));
         QVERIFY(QFile::copy(path, TestSupport::screenshotPath(QStringLiteral("drill-report.pdf"))));
+    }
+
+    void drawsALabReport()
+    {
+        // Captured from the GUI lab test's kill-pgpool drill (tst_operation_wizards_lab):
+        // many short app gaps next to each other, long event texts.
+        QFile f(QStringLiteral(PILOTHOUSE_SOURCE_DIR
+                               "/tests/gui/operations/fixtures/drill-kill-pgpool-lab.json"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const DrillReport r = DrillReport::fromJson(QJsonDocument::fromJson(f.readAll()).object());
+        QCOMPARE(r.scenario, QStringLiteral("kill-pgpool"));
+        DrillReportView view;
+        view.resize(1300, 900);
+        view.setReport(r);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QVERIFY(TestSupport::saveScreenshot(&view, QStringLiteral("drill-report-view-lab.png"),
+                                            QSize(1000, 700)));
+        QCOMPARE(DrillReportView::exportHtml(r, m_dir.filePath(QStringLiteral("lab.html"))),
+                 QString());
     }
 
     void aFailedDrillWithoutMeasurementsStillDraws()
