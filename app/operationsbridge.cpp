@@ -53,7 +53,9 @@ public:
         m_options.target = m_target;
         m_refusals = Switchover::refusals(m_before, m_target, m_options.maxLagBytes);
         // The engine's own account of the steps, checks and downtime.
+        // (No reason yet: it is typed on the page before and given to start().)
         m_engineText = Switchover(m_inventory, m_options).preflightText();
+        m_engineText.replace(QStringLiteral(" (reason: )"), QString());
     }
 
     ~SwitchoverRun() override
