@@ -132,6 +132,8 @@ DrillReport DrillReport::fromJson(const QJsonObject &json)
     r.newPrimary = json.value(QStringLiteral("new_primary")).toString();
     r.oldPrimaryWritesAfterPromotion =
         json.value(QStringLiteral("old_primary_writes_after_promotion")).toInt(-1);
+    r.oldPrimaryWritesWhileIsolated =
+        json.value(QStringLiteral("old_primary_writes_while_isolated")).toInt(-1);
 
     const QJsonObject fault = json.value(QStringLiteral("fault")).toObject();
     r.fault.kind = fault.value(QStringLiteral("kind")).toString();

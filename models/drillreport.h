@@ -87,6 +87,9 @@ struct DrillReport
     // partition-primary: writes the isolated old primary acknowledged after a
     // standby was promoted (a writer goes straight to it); -1: not measured.
     int oldPrimaryWritesAfterPromotion = -1;
+    // Of those, the ones acknowledged while it was still cut off (before the
+    // restore): the partition target is 0. -1: not measured.
+    int oldPrimaryWritesWhileIsolated = -1;
 
     Fault fault;
     QList<Phase> phases;

@@ -288,6 +288,16 @@ QStringList Drill::unhealthy(const ClusterSnapshot &s, const QString &expectedPr
         if (!h.reachable)
             why.append(QStringLiteral("%1 does not answer over SSH").arg(h.name));
     }
+    // The Swarm itself: after a host was cut off, its managers need a leader
+    // again and every node must be ready before tasks are placed as before.
+    bool leader = false;
+    for (const SwarmNodeState &n : s.swarmNodes) {
+        leader = leader || n.leader;
+        if (n.state != u"ready")
+            why.append(QStringLiteral("Swarm node %1 is %2").arg(n.hostname, n.state));
+    }
+    if (!s.swarmNodes.isEmpty() && !leader)
+        why.append(QStringLiteral("the Swarm has no leader"));
     return why;
 }
 
@@ -1749,15 +1759,20 @@ void Drill::analyse()
                 }
             }
             int after = 0;
+            int whileIsolated = 0;
             qint64 lastAck = -1;
             for (const HeartbeatWrite &w : m_writer->writes()) {
                 if (w.path != m_directPath || !w.acked())
                     continue;
                 lastAck = std::max(lastAck, w.ackedMs);
-                if (promoted >= 0 && w.ackedMs >= promoted)
+                if (promoted >= 0 && w.ackedMs >= promoted) {
                     ++after;
+                    if (m_restoredMs < 0 || w.ackedMs < m_restoredMs)
+                        ++whileIsolated;
+                }
             }
             r.oldPrimaryWritesAfterPromotion = promoted >= 0 ? after : -1;
+            r.oldPrimaryWritesWhileIsolated = promoted >= 0 ? whileIsolated : -1;
             if (lastAck >= m_injectedMs)
                 addEvent(QStringLiteral("writer"),
                          QStringLiteral("last write acknowledged by the old primary %1 at +%2 s")
