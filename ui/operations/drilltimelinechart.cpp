@@ -401,7 +401,9 @@ void DrillTimelineChart::paint(QPainter &p, const QRectF &rect, const DrillRepor
                QObject::tr("seconds since the drill started (%1 UTC)")
                    .arg(r.startedAt.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))));
 
-    // Fault injected and restored: lines across every lane, labelled.
+    // Fault injected and restored: lines across every lane, labelled; a label
+    // that would cover the one before moves right of it (it says its time).
+    double labelsEnd = -1e9;
     const auto marker = [&](double t, Qt::PenStyle style, const QString &label) {
         if (t < 0)
             return;
@@ -409,9 +411,11 @@ void DrillTimelineChart::paint(QPainter &p, const QRectF &rect, const DrillRepor
         p.setPen(QPen(FaultOrange, 2, style));
         p.drawLine(QPointF(x, g.plot.top() - 2), QPointF(x, bottom));
         p.setPen(FaultOrange.darker(120));
-        p.drawText(QRectF(x + 3, g.plot.top() - fm.height() - 1, fm.horizontalAdvance(label) + 4,
-                          fm.height()),
+        const double lx = std::max(x + 3, labelsEnd + 10);
+        const double lw = fm.horizontalAdvance(label) + 4;
+        p.drawText(QRectF(lx, g.plot.top() - fm.height() - 1, lw, fm.height()),
                    Qt::AlignLeft | Qt::AlignBottom, label);
+        labelsEnd = lx + lw;
     };
     marker(r.fault.injectedAt, Qt::SolidLine,
            QObject::tr("▼ fault injected +%1 s").arg(seconds(r.fault.injectedAt)));
@@ -424,8 +428,8 @@ void DrillTimelineChart::paint(QPainter &p, const QRectF &rect, const DrillRepor
         const QString label = QObject::tr("✔ healthy +%1 s").arg(seconds(r.healthyAfterSeconds));
         const double lw = fm.horizontalAdvance(label) + 4;
         p.setPen(text);
-        p.drawText(QRectF(std::min(x + 3, g.plot.right() - lw), g.plot.top() - fm.height() - 1, lw,
-                          fm.height()),
+        p.drawText(QRectF(std::min(std::max(x + 3, labelsEnd + 10), g.plot.right() - lw),
+                          g.plot.top() - fm.height() - 1, lw, fm.height()),
                    Qt::AlignLeft | Qt::AlignBottom, label);
     }
     p.restore();

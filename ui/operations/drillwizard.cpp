@@ -95,8 +95,8 @@ DrillWizard::DrillWizard(OperationRunFactory factory, QWidget *parent)
     auto *prediction = new GuardedPage;
     prediction->setObjectName(QStringLiteral("predictionPage"));
     prediction->setTitle(tr("Prediction and preflight"));
-    prediction->setSubTitle(tr("What the live settings predict, what will happen and what is "
-                               "checked. Nothing has changed yet."));
+    prediction->setSubTitle(tr("The expected write outage, what will happen and what is checked. "
+                               "Nothing has changed yet."));
     prediction->setCommitPage(true);
     prediction->setButtonText(QWizard::CommitButton, tr("&Start the drill"));
     m_prediction = createPreflightView(prediction);

@@ -120,23 +120,33 @@ private Q_SLOTS:
         QVERIFY(QFile::copy(path, TestSupport::screenshotPath(QStringLiteral("drill-report.pdf"))));
     }
 
+    void drawsALabReport_data()
+    {
+        QTest::addColumn<QString>("scenario");
+        QTest::newRow("kill-pgpool") << QStringLiteral("kill-pgpool");
+        QTest::newRow("kill-primary") << QStringLiteral("kill-primary");
+    }
+
     void drawsALabReport()
     {
-        // Captured from the GUI lab test's kill-pgpool drill (tst_operation_wizards_lab):
-        // many short app gaps next to each other, long event texts.
-        QFile f(QStringLiteral(PILOTHOUSE_SOURCE_DIR
-                               "/tests/gui/operations/fixtures/drill-kill-pgpool-lab.json"));
+        // Captured from the GUI lab test's drills (tst_operation_wizards_lab): many
+        // short app gaps next to each other, markers close together, long event texts.
+        QFETCH(QString, scenario);
+        QFile f(QStringLiteral(PILOTHOUSE_SOURCE_DIR "/tests/gui/operations/fixtures/drill-") +
+                scenario + QStringLiteral("-lab.json"));
         QVERIFY(f.open(QIODevice::ReadOnly));
         const DrillReport r = DrillReport::fromJson(QJsonDocument::fromJson(f.readAll()).object());
-        QCOMPARE(r.scenario, QStringLiteral("kill-pgpool"));
+        QCOMPARE(r.scenario, scenario);
+        QVERIFY(r.healthyAfter);
+        QCOMPARE(r.rpoWrites, 0);
         DrillReportView view;
         view.resize(1300, 900);
         view.setReport(r);
         view.show();
         QVERIFY(QTest::qWaitForWindowExposed(&view));
-        QVERIFY(TestSupport::saveScreenshot(&view, QStringLiteral("drill-report-view-lab.png"),
-                                            QSize(1000, 700)));
-        QCOMPARE(DrillReportView::exportHtml(r, m_dir.filePath(QStringLiteral("lab.html"))),
+        QVERIFY(TestSupport::saveScreenshot(
+            &view, QStringLiteral("drill-report-view-lab-%1.png").arg(scenario), QSize(1000, 700)));
+        QCOMPARE(DrillReportView::exportHtml(r, m_dir.filePath(scenario + QStringLiteral(".html"))),
                  QString());
     }
 
