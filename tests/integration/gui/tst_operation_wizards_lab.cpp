@@ -1,6 +1,7 @@
 // The switchover and drill wizards offscreen against the real lab, driven as
 // an operator would: pick, type a reason, read the preflight, start, watch,
-// read the result. Each run that changes the cluster holds the lab's cluster
+// read the result (a switchover there and back; the kill-pgpool and
+// kill-primary drills). Each run that changes the cluster holds the lab's cluster
 // lock (/var/lib/pilothouse-lab/cluster.flock) and leaves pg-1 primary and
 // `lab status` passing before it lets go. Screenshots of every page go to
 // test-output/screenshots/lab-*.png.
@@ -222,8 +223,17 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(labHealthy(), 180000);
     }
 
-    void drillKillPgpool()
+    void drill_data()
     {
+        QTest::addColumn<QString>("scenario");
+        QTest::newRow("kill-pgpool") << QStringLiteral("kill-pgpool");
+        QTest::newRow("kill-primary") << QStringLiteral("kill-primary");
+    }
+
+    void drill()
+    {
+        QFETCH(QString, scenario);
+        const QString tag = QStringLiteral("drill-") + scenario;
         ClusterLock lock;
         QVERIFY(lock.held());
         QTRY_VERIFY2_WITH_TIMEOUT(primary() == u"pg-1" && streamingStandbys() == 2,
@@ -233,38 +243,41 @@ private Q_SLOTS:
         QVERIFY(wizard);
         QVERIFY(QTest::qWaitForWindowExposed(wizard));
         wizard->resize(1300, 950);
-        wizard->selectScenario(QStringLiteral("kill-pgpool"));
+        wizard->selectScenario(scenario);
         QVERIFY(!next(wizard)->isEnabled());
-        wizard->reasonEdit()->setText(QStringLiteral("gui lab test: kill-pgpool drill"));
-        shot(wizard, QStringLiteral("drill-1-scenario.png"));
+        wizard->reasonEdit()->setText(QStringLiteral("gui lab test: %1 drill").arg(scenario));
+        shot(wizard, tag + QStringLiteral("-1-scenario.png"));
         next(wizard)->click();
         QCOMPARE(wizard->currentId(), int(DrillWizard::PredictionPage));
         QVERIFY2(!wizard->refusalsLabel()->isVisible(),
                  qPrintable(wizard->refusalsLabel()->text()));
-        shot(wizard, QStringLiteral("drill-2-prediction.png"));
+        shot(wizard, tag + QStringLiteral("-2-prediction.png"));
         next(wizard)->click();
         QTRY_VERIFY_WITH_TIMEOUT(wizard->runPage()->steps()->topLevelItemCount() > 0, 30000);
         QTest::qWait(8000);
-        shot(wizard, QStringLiteral("drill-3-running.png"));
+        shot(wizard, tag + QStringLiteral("-3-running.png"));
         QTRY_VERIFY_WITH_TIMEOUT(wizard->runPage()->isFinished(), 900000);
-        shot(wizard, QStringLiteral("drill-3-run.png"));
-        qInfo("drill: %s", qPrintable(wizard->runPage()->summary()));
+        shot(wizard, tag + QStringLiteral("-3-run.png"));
+        qInfo("%s: %s", qPrintable(tag), qPrintable(wizard->runPage()->summary()));
         next(wizard)->click();
         QCOMPARE(wizard->currentId(), int(DrillWizard::ReportPage));
-        shot(wizard, QStringLiteral("drill-4-report.png"));
+        shot(wizard, tag + QStringLiteral("-4-report.png"));
         const DrillReport report = wizard->reportView()->report();
-        QCOMPARE(report.scenario, QStringLiteral("kill-pgpool"));
+        QCOMPARE(report.scenario, scenario);
         QVERIFY2(wizard->runPage()->finishedOk(), qPrintable(wizard->runPage()->summary()));
         QVERIFY(report.healthyAfter);
         QVERIFY(report.rtoSeconds >= 0);
         QVERIFY(!report.writers.isEmpty());
         QCOMPARE(DrillReportView::exportHtml(
-                     report, TestSupport::screenshotPath(QStringLiteral("lab-drill-report.html"))),
+                     report, TestSupport::screenshotPath(QStringLiteral("lab-") + tag +
+                                                         QStringLiteral("-report.html"))),
                  QString());
         QCOMPARE(DrillReportView::exportPdf(
-                     report, TestSupport::screenshotPath(QStringLiteral("lab-drill-report.pdf"))),
+                     report, TestSupport::screenshotPath(QStringLiteral("lab-") + tag +
+                                                         QStringLiteral("-report.pdf"))),
                  QString());
-        QFile json(TestSupport::screenshotPath(QStringLiteral("lab-drill-report.json")));
+        QFile json(TestSupport::screenshotPath(QStringLiteral("lab-") + tag +
+                                               QStringLiteral("-report.json")));
         QVERIFY(json.open(QIODevice::WriteOnly | QIODevice::Truncate));
         json.write(QJsonDocument(report.toJson()).toJson());
         json.close();
