@@ -1,11 +1,17 @@
 // `pilothouse rejoin` on the lab, against a real diverged former primary:
 // pg-1 is switched over to pg-2 and left stopped (supervisor held), then
 // started alone on its Unix socket as the primary it was and written to, so
-// its WAL goes past the point where pg-2's timeline forked. The dry run must
-// show that fork and the WAL at risk and change nothing; the rejoin must
-// rewind pg-1 into a standby streaming from pg-2; then pg-1 is switched back
-// and the cluster must be healthy on pg-1 with 3 nodes, as it started. A
-// healthy standby is refused (nothing to rejoin).
+// its WAL goes past the point where pg-2's timeline forked; it keeps running
+// there, isolated (as an old primary cut off from the others would). The dry
+// run must show that fork and the WAL at risk and change nothing; the rejoin
+// must stop it and rewind it into a standby streaming from pg-2; then pg-1 is
+// switched back and the cluster must be healthy on pg-1 with 3 nodes, as it
+// started. A healthy standby is refused (nothing to rejoin).
+//
+// Why it keeps running: the stack's Docker health check (pg_isready, every 5 s,
+// 6 retries) does not know the supervisor's hold mark, so Swarm replaces a pg
+// task whose postgres stays down for ~30 s: measured once, in the middle of the
+// rewind, when the dry run ran against a stopped pg-1.
 //
 // Changes the cluster: run it under the lab's lock,
 //   flock /var/lib/pilothouse-lab/cluster.flock ctest -R tst_rejoin_lab
@@ -184,8 +190,7 @@ private Q_SLOTS:
                 "pg_ctl -D $d -w -t 60 -l /dev/null -o \"-c listen_addresses=''\" start >/dev/null; "
                 "psql -d postgres -XAtq -c 'CREATE TABLE IF NOT EXISTS tst_rejoin_diverged (i int)' "
                 "-c 'INSERT INTO tst_rejoin_diverged SELECT generate_series(1, 50000)' "
-                "-c 'SELECT pg_current_wal_lsn()'; "
-                "pg_ctl -D $d -m fast -w stop >/dev/null; echo stopped"));
+                "-c 'SELECT pg_current_wal_lsn()'"));
         qInfo("pg-1 diverged: %s %s", diverge.out.trimmed().constData(), diverge.err.right(500).constData());
         QVERIFY2(diverge.ok(), diverge.err.right(1000).constData());
 
@@ -206,12 +211,12 @@ private Q_SLOTS:
         QVERIFY(!fork.value(QStringLiteral("fork_lsn")).toString().isEmpty());
         QVERIFY(fork.value(QStringLiteral("wal_at_risk_bytes")).toDouble() > 100000); // 50000 rows
         QCOMPARE(fork.value(QStringLiteral("plan")).toString(), QStringLiteral("rewind"));
-        QVERIFY2(fork.value(QStringLiteral("rewind_dry_run")).toString().contains(u"diverged"),
-                 qPrintable(fork.value(QStringLiteral("rewind_dry_run")).toString()));
-        QCOMPARE(inPg(QStringLiteral("pg-1"), QStringLiteral("pg_ctl -D ${PGDATA:-/var/lib/pilothouse/data} "
-                                                             "status >/dev/null && echo up || echo down"))
+        QVERIFY(fork.value(QStringLiteral("node_running")).toBool());
+        // Nothing changed: still running alone on the old timeline.
+        QCOMPARE(inPg(QStringLiteral("pg-1"),
+                      QStringLiteral("psql -d postgres -XAtqc 'SELECT count(*) FROM tst_rejoin_diverged'"))
                      .out.trimmed(),
-                 QByteArray("down"));
+                 QByteArray("50000"));
 
         // The rejoin rewinds it into a standby of pg-2.
         const Run done = rejoin(QStringLiteral("pg-1"), false);
