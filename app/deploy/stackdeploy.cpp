@@ -347,7 +347,9 @@ RunbookNode StackDeploy::buildTree()
         {QStringLiteral("secret"), &m_plan.secrets},
         {QStringLiteral("config"), &m_plan.configs},
     };
-    for (const auto &[kind, objects] : kinds) {
+    for (const auto &entry : kinds) {
+        const QString kind = entry.first; // a named copy: lambdas capture it
+        const QList<StackObject> *objects = entry.second;
         for (int i = 0; i < objects->size(); ++i) {
             if (objects->at(i).external)
                 continue;
