@@ -25,13 +25,14 @@ cmake --build "$build" --target "${fuzzers[@]/#/fuzz_}" >/dev/null
 
 # Seeds: what each reader meets in real life.
 seed() { # seed NAME FILE...
+  [[ " ${fuzzers[*]} " == *" $1 "* ]] || return 0
   local dir=$build/fuzz-corpus/$1; shift
   mkdir -p "$dir"
   local f
   for f in "$@"; do [[ -f $f ]] && cp "$f" "$dir/seed-$(basename "$f")"; done
   return 0
 }
-rm -rf "$build/fuzz-corpus"
+for name in "${fuzzers[@]}"; do rm -rf "$build/fuzz-corpus/$name"; done
 seed inventory "$fixtures"/inventories/*.yaml
 seed stackfile "$here"/deploy-stacks/*.yml "$fixtures"/deploy/sample-stack.yml
 seed docker "$fixtures"/docker/*.json
@@ -45,6 +46,7 @@ fi
 seed etcd "$fixtures"/etcd/*.json
 seed pem "$fixtures"/http/*.pem
 # pg: result sets as the fuzzer cuts them (fields 0x1f, sets 0x1e), from the CSVs psql gave.
+if [[ " ${fuzzers[*]} " == *" pg "* ]]; then
 mkdir -p "$build/fuzz-corpus/pg"
 for f in "$fixtures"/pg/*/*.csv; do
   tr ',' '\037' <"$f" >"$build/fuzz-corpus/pg/seed-$(basename "$(dirname "$f")")-$(basename "$f")"
@@ -63,6 +65,7 @@ for d in "$fixtures"/pg/*/; do
     tr ',' '\037' <"${parts[$i]}" >>"$out"
   done
 done
+fi
 
 mkdir -p "$build/fuzz-crashes"
 printf '%-10s %10s %8s %10s  %s\n' fuzzer runs seconds "exec/s" result
