@@ -1,5 +1,7 @@
 #include "app/connectors/pg/pgparse.h"
 
+#include <cmath>
+
 #include "app/connectors/pg/pgerror_p.h"
 
 #include <QRegularExpression>
@@ -47,9 +49,12 @@ public:
         const qint64 n = v->trimmed().toLongLong(&ok);
         if (ok)
             return n;
-        // numeric sums and pgpool's "0.000000" style values
+        // numeric sums and pgpool's "0.000000" style values; a value beyond
+        // qint64 (found by fuzzing: a 100-digit node_id) is not a number we use
         const double d = v->trimmed().toDouble(&ok);
-        return ok ? qint64(d) : fallback;
+        if (!ok || !std::isfinite(d) || d >= 9.2e18 || d <= -9.2e18)
+            return fallback;
+        return qint64(d);
     }
 
     double real(int row, QStringView column, double fallback) const

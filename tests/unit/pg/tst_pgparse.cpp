@@ -235,6 +235,30 @@ private Q_SLOTS:
         QVERIFY(PgParse::upstreamNodeName({}, nodes.value()).isEmpty());
     }
 
+    // Found by fuzz_pg: a numeric column beyond qint64 (a 100-digit node_id,
+    // 1e105 once read as a double) was converted to an integer, which is
+    // undefined behaviour. Such a value is now unknown (the fallback).
+    void outOfRangeNumbersAreUnknown()
+    {
+        PgRows rows = loadCsv(QStringLiteral("lab-idle/pg-1-repmgr-nodes.csv"));
+        rows.rows[0][rows.columnIndex(u"node_id")] = QStringLiteral("1") + QString(100, u'0') + u'1';
+        rows.rows[0][rows.columnIndex(u"priority")] = QStringLiteral("-1e30");
+        rows.rows[1][rows.columnIndex(u"upstream_node_id")] = QStringLiteral("inf");
+        const auto nodes = PgParse::parseRepmgrNodes(rows);
+        QVERIFY2(nodes, why(nodes).constData());
+        QCOMPARE(nodes.value().at(0).nodeId, 0);
+        QCOMPARE(nodes.value().at(0).priority, 0);
+        QCOMPARE(nodes.value().at(1).upstreamNodeId, 0);
+
+        PgRows pool = loadCsv(QStringLiteral("lab-idle/pgpool-swarm-01-pool-nodes.csv"));
+        pool.rows[0][pool.columnIndex(u"select_cnt")] = QStringLiteral("1e105");
+        pool.rows[1][pool.columnIndex(u"select_cnt")] = QStringLiteral("-1e30");
+        const auto backends = PgParse::parsePoolNodes(pool);
+        QVERIFY2(backends, why(backends).constData());
+        QCOMPARE(backends.value().at(0).selectCount, qint64(0));
+        QCOMPARE(backends.value().at(1).selectCount, qint64(0));
+    }
+
     void upstreamByConninfoHost()
     {
         RepmgrNodeView n;
