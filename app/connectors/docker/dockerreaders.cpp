@@ -1,5 +1,7 @@
 #include "app/connectors/docker/dockerreaders.h"
 
+#include <limits>
+
 #include "app/connectors/docker/dockererror_p.h"
 
 #include <QJsonArray>
@@ -261,7 +263,18 @@ Result<DockerEvent> readEvent(const QByteArray &line)
     // Qt 6 keeps JSON integers as 64-bit integers: timeNano stays exact, as
     // resuming the stream with since= needs.
     const qint64 nano = o.value(QStringLiteral("timeNano")).toInteger();
-    e.timeNano = nano > 0 ? nano : o.value(QStringLiteral("time")).toInteger() * 1000000000LL;
+    if (nano > 0) {
+        e.timeNano = nano;
+    } else {
+        // Seconds only (old engines). Beyond year 2262 they do not fit in
+        // nanoseconds (found by fuzz_docker: the product overflowed).
+        const qint64 seconds = o.value(QStringLiteral("time")).toInteger();
+        if (seconds < 0 || seconds > std::numeric_limits<qint64>::max() / 1000000000LL)
+            return Internal::dockerError(
+                QStringLiteral("GET /events: an event with an impossible time: %1")
+                    .arg(QString::fromUtf8(line.left(200))));
+        e.timeNano = seconds * 1000000000LL;
+    }
     e.time = QDateTime::fromMSecsSinceEpoch(e.timeNano / 1000000, Qt::UTC);
     if (e.type.isEmpty() || e.action.isEmpty())
         return Internal::dockerError(

@@ -316,6 +316,11 @@ private Q_SLOTS:
             R"({"Type":"container","Action":"die","Actor":{"ID":"c"},"time":1700000000})");
         QVERIFY(e);
         QCOMPARE(e.value().timeNano, Q_INT64_C(1700000000000000000));
+        // Found by fuzz_docker: seconds whose nanoseconds overflow 64 bits.
+        QVERIFY(!DockerReaders::readEvent(
+            R"({"Type":"container","Action":"die","Actor":{"ID":"c"},"time":17955175211})"));
+        QVERIFY(!DockerReaders::readEvent(
+            R"({"Type":"container","Action":"die","Actor":{"ID":"c"},"time":-5})"));
     }
 };
 
