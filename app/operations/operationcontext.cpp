@@ -198,8 +198,12 @@ void OperationContext::failLater(quint64 id, const Error &error)
         this,
         [this, id, error] {
             const auto it = m_calls.constFind(id);
-            if (it != m_calls.constEnd())
-                it->fail(error);
+            if (it == m_calls.constEnd())
+                return;
+            // A copy, as the timeout and cancel() take: delivering ends the call,
+            // which erases its entry and with it the function being run.
+            const Call call = it.value();
+            call.fail(error);
         },
         Qt::QueuedConnection);
 }
