@@ -399,42 +399,41 @@ void StackDeploy::request(const QByteArray &method, const QString &path, const Q
 
 void StackDeploy::findManager(RunbookStep::Done done)
 {
-    // The first host, in inventory order, whose engine is a reachable Swarm manager.
-    auto hosts = std::make_shared<QStringList>();
+    QStringList hosts;
     for (const InventoryHost &h : m_inventory.hosts)
-        hosts->append(h.name);
-    auto reasons = std::make_shared<QStringList>();
-    auto next = std::make_shared<std::function<void()>>();
-    *next = [this, hosts, reasons, next, done] {
-        if (hosts->isEmpty()) {
-            done(problem(QStringLiteral("no host is a reachable Swarm manager: %1").arg(reasons->join(QStringLiteral("; ")))));
-            *next = nullptr;
-            return;
-        }
-        const QString host = hosts->takeFirst();
-        m_context->docker(host, "GET", QStringLiteral("/info"), {}, m_options.requestTimeoutMs,
-                          [this, host, reasons, next, done](const Result<DockerResponse> &r) {
-                              if (!r) {
-                                  reasons->append(host + QStringLiteral(": ") + r.error().message);
-                                  (*next)();
-                                  return;
-                              }
-                              const QJsonObject swarm = QJsonDocument::fromJson(r.value().body)
-                                                            .object().value(QStringLiteral("Swarm")).toObject();
-                              if (swarm.value(QStringLiteral("LocalNodeState")).toString() != u"active" ||
-                                  !swarm.value(QStringLiteral("ControlAvailable")).toBool()) {
-                                  reasons->append(host + QStringLiteral(": not a Swarm manager (state %1)")
-                                                             .arg(swarm.value(QStringLiteral("LocalNodeState")).toString()));
-                                  (*next)();
-                                  return;
-                              }
-                              m_manager = host;
-                              m_report.manager = host;
-                              done(QStringLiteral("%1 is a manager").arg(host));
-                              *next = nullptr;
-                          });
-    };
-    (*next)();
+        hosts.append(h.name);
+    tryManager(hosts, {}, std::move(done));
+}
+
+// The first of `hosts`, in inventory order, whose engine is a reachable Swarm
+// manager; `reasons` says why each one before it was not.
+void StackDeploy::tryManager(QStringList hosts, QStringList reasons, RunbookStep::Done done)
+{
+    if (hosts.isEmpty()) {
+        done(problem(QStringLiteral("no host is a reachable Swarm manager: %1").arg(reasons.join(QStringLiteral("; ")))));
+        return;
+    }
+    const QString host = hosts.takeFirst();
+    m_context->docker(host, "GET", QStringLiteral("/info"), {}, m_options.requestTimeoutMs,
+                      [this, host, hosts, reasons, done](const Result<DockerResponse> &r) mutable {
+                          if (!r) {
+                              reasons.append(r.error().message); // names the host
+                              tryManager(hosts, reasons, done);
+                              return;
+                          }
+                          const QJsonObject swarm = QJsonDocument::fromJson(r.value().body)
+                                                        .object().value(QStringLiteral("Swarm")).toObject();
+                          if (swarm.value(QStringLiteral("LocalNodeState")).toString() != u"active" ||
+                              !swarm.value(QStringLiteral("ControlAvailable")).toBool()) {
+                              reasons.append(host + QStringLiteral(": not a Swarm manager (state %1)")
+                                                        .arg(swarm.value(QStringLiteral("LocalNodeState")).toString()));
+                              tryManager(hosts, reasons, done);
+                              return;
+                          }
+                          m_manager = host;
+                          m_report.manager = host;
+                          done(QStringLiteral("%1 is a manager").arg(host));
+                      });
 }
 
 void StackDeploy::readAndPlan(RunbookStep::Done done, bool again)

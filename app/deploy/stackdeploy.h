@@ -104,6 +104,7 @@ private:
 
     RunbookNode buildTree();
     void findManager(RunbookStep::Done done);
+    void tryManager(QStringList hosts, QStringList reasons, RunbookStep::Done done);
     void readAndPlan(RunbookStep::Done done, bool again);
     void takeLock(RunbookStep::Done done);
     void createObject(const QString &kind, int index, RunbookStep::Done done);
