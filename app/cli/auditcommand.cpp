@@ -1,5 +1,6 @@
 #include "app/cli/auditcommand.h"
 
+#include "app/cli/clioutput.h"
 #include "app/connectors/etcd/etcdclient.h"
 #include "app/connectors/etcd/etcdclusterprobe.h"
 #include "app/inventory/inventoryloader.h"
@@ -20,13 +21,6 @@ constexpr int ExitIntact = 0;
 constexpr int ExitBroken = 1;
 constexpr int ExitUnreadable = 2;
 constexpr int ExitUsage = 64;
-
-void print(FILE *stream, const QString &text)
-{
-    const QByteArray bytes = text.toUtf8();
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
-    std::fflush(stream);
-}
 
 void printJson(const QJsonDocument &doc)
 {

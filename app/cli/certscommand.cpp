@@ -1,5 +1,6 @@
 #include "app/cli/certscommand.h"
 
+#include "app/cli/clioutput.h"
 #include "app/certs/certificateradar.h"
 #include "app/inventory/inventoryloader.h"
 #include "app/monitor/clustermonitor.h"
@@ -15,13 +16,6 @@ namespace {
 
 constexpr int ExitUnreachable = 2;
 constexpr int ExitUsage = 64;
-
-void print(FILE *stream, const QString &text)
-{
-    const QByteArray bytes = text.toUtf8();
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
-    std::fflush(stream);
-}
 
 } // namespace
 

@@ -1,5 +1,6 @@
 #include "app/cli/cli.h"
 
+#include "app/cli/clioutput.h"
 #include "app/cli/auditcommand.h"
 #include "app/cli/certscommand.h"
 #include "app/cli/deploycommand.h"
@@ -25,13 +26,6 @@ constexpr int ExitHealthy = 0;
 constexpr int ExitFindings = 1;
 constexpr int ExitUnreachable = 2;
 constexpr int ExitUsage = 64;
-
-void print(FILE *stream, const QString &text)
-{
-    const QByteArray bytes = text.toUtf8();
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
-    std::fflush(stream);
-}
 
 struct Common
 {

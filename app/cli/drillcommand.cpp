@@ -1,5 +1,6 @@
 #include "app/cli/drillcommand.h"
 
+#include "app/cli/clioutput.h"
 #include "app/connectors/etcd/etcdclusterprobe.h"
 #include "app/inventory/inventoryloader.h"
 #include "app/operations/audittrail.h"
@@ -26,18 +27,6 @@ constexpr int ExitDone = 0;
 constexpr int ExitFailed = 1;
 constexpr int ExitRefused = 2;
 constexpr int ExitUsage = 64;
-
-void print(FILE *stream, const QString &text)
-{
-    const QByteArray bytes = text.toUtf8();
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
-    std::fflush(stream);
-}
-
-QString stamp()
-{
-    return QDateTime::currentDateTimeUtc().toString(QStringLiteral("HH:mm:ss.zzz"));
-}
 
 QString seconds(double v)
 {

@@ -1,5 +1,6 @@
 #include "app/cli/switchovercommand.h"
 
+#include "app/cli/clioutput.h"
 #include "app/inventory/inventoryloader.h"
 #include "app/operations/heartbeatwriter.h"
 #include "app/operations/switchover.h"
@@ -25,18 +26,6 @@ constexpr int ExitFailed = 1;
 constexpr int ExitRefused = 2;
 constexpr int ExitWritesLost = 3;
 constexpr int ExitUsage = 64;
-
-void print(FILE *stream, const QString &text)
-{
-    const QByteArray bytes = text.toUtf8();
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
-    std::fflush(stream);
-}
-
-QString stamp()
-{
-    return QDateTime::currentDateTimeUtc().toString(QStringLiteral("HH:mm:ss.zzz"));
-}
 
 QJsonValue isoOrNull(qint64 ms)
 {
