@@ -1217,10 +1217,26 @@ void Switchover::updateRepmgrMetadata(Done done)
 
 void Switchover::rejoinOldPrimary(Done done)
 {
+    // Measured (session 11): right after a fault test had restarted the
+    // target's container, the overlay's DNS in the old primary's container did
+    // not know the target's name yet ("could not translate host name"), and
+    // the rejoin failed on a cluster that was fine. Wait (≤ 30 s) for the name
+    // first, and say so when it never comes.
+    const QString conninfo = repmgrConninfo(m_options.target);
+    static const QRegularExpression hostRe(QStringLiteral("(?:^|\\s)host=([^\\s']+)"));
+    const QString host = hostRe.match(conninfo).captured(1);
+    const QString waitForName =
+        host.isEmpty()
+            ? QString()
+            : QStringLiteral("i=0; until getent hosts %1 >/dev/null 2>&1; do i=$((i+1)); "
+                             "if [ $i -ge 60 ]; then echo \"%1 does not resolve in this "
+                             "container after 30 s\"; break; fi; sleep 0.5; done; ")
+                  .arg(shellQuote(host));
     const QString script =
+        waitForName +
         QStringLiteral("repmgr -f %1 node rejoin -d %2 --force-rewind "
                        "--config-files=postgresql.conf,pg_hba.conf 2>&1; rc=$?; rm -f %3; exit $rc")
-            .arg(QString::fromLatin1(RepmgrConf), shellQuote(repmgrConninfo(m_options.target)),
+            .arg(QString::fromLatin1(RepmgrConf), shellQuote(conninfo),
                  QString::fromLatin1(HoldMark));
     execIn(m_primary, QStringLiteral("postgres"), script, 110000,
            [this, done](const Result<DockerExecResult> &r) {
