@@ -2,9 +2,16 @@
 
 #include "app/inventory/inventoryloader.h"
 
+#include <QDateTime>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QTest>
+
+namespace {
+const QString LabScript = QStringLiteral(PILOTHOUSE_SOURCE_DIR "/deploy-stacks/lab/lab");
+}
 
 LabAccess::Run LabAccess::local(const QString &program, const QStringList &args, int timeoutMs)
 {
@@ -106,4 +113,76 @@ QStringList LabAccess::nodesOf(const QString &service) const
             nodes.append(QString::fromUtf8(parts.at(0)));
     }
     return nodes;
+}
+
+bool LabAccess::waitUntil(const std::function<bool()> &ready, int timeoutMs, int pollMs)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!ready()) {
+        if (t.elapsed() >= timeoutMs)
+            return false;
+        QTest::qWait(pollMs);
+    }
+    return true;
+}
+
+QString LabAccess::labPrimary(QString *status)
+{
+    const Run r = local(LabScript, {QStringLiteral("status")}, 120000);
+    if (status)
+        *status = QString::fromUtf8(r.out + r.err);
+    static const QRegularExpression re(QStringLiteral("^ok\\s+postgres: primary ([\\w-]+)@"),
+                                       QRegularExpression::MultilineOption);
+    const auto m = re.match(QString::fromUtf8(r.out));
+    return r.ok() && m.hasMatch() ? m.captured(1) : QString();
+}
+
+bool LabAccess::ensurePrimary(const QString &node, int timeoutMs)
+{
+    QElapsedTimer t;
+    t.start();
+    QString status;
+    QString primary;
+    const auto remaining = [&] { return int(qMax<qint64>(0, timeoutMs - t.elapsed())); };
+    waitUntil([&] { return !(primary = labPrimary(&status)).isEmpty(); }, remaining(), 3000);
+    if (primary.isEmpty()) {
+        m_error = QStringLiteral("the lab did not become healthy within %1 s:\n%2")
+                      .arg(timeoutMs / 1000)
+                      .arg(status);
+        return false;
+    }
+    if (!open())
+        return false;
+    if (primary == node)
+        return true;
+#ifdef PILOTHOUSE_BINARY
+    qInfo("the lab runs with %s primary: switching over to %s", qPrintable(primary),
+          qPrintable(node));
+    const Run r = local(QStringLiteral(PILOTHOUSE_BINARY),
+                        {QStringLiteral("switchover"), QStringLiteral("--inventory"),
+                         m_inventory.path, QStringLiteral("--to"), node, QStringLiteral("--reason"),
+                         QStringLiteral("test setup: %1 primary again (%2)")
+                             .arg(node, QDateTime::currentDateTimeUtc().toString(Qt::ISODate))},
+                        qMax(60000, remaining()));
+    if (!r.ok()) {
+        m_error = QStringLiteral("switching over from %1 to %2 failed (exit %3):\n%4")
+                      .arg(primary, node)
+                      .arg(r.exitCode)
+                      .arg(QString::fromUtf8(r.err.right(3000)));
+        return false;
+    }
+#else
+    m_error = QStringLiteral("%1 is the primary, not %2 (this test cannot switch over)")
+                  .arg(primary, node);
+    return false;
+#endif
+    waitUntil([&] { return (primary = labPrimary(&status)) == node; }, qMax(60000, remaining()),
+              3000);
+    if (primary != node) {
+        m_error = QStringLiteral("after the switchover to %1 the lab is not healthy on it:\n%2")
+                      .arg(node, status);
+        return false;
+    }
+    return true;
 }

@@ -185,11 +185,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        QElapsedTimer healing;
-        healing.start();
-        while (!m_lab.open() && healing.elapsed() < 240000)
-            QTest::qWait(3000);
-        QVERIFY2(m_lab.open(), qPrintable(m_lab.error()));
+        QVERIFY2(m_lab.ensurePrimary(QStringLiteral("pg-1")), qPrintable(m_lab.error()));
         m_console = std::make_unique<Application>();
         m_console->window()->resize(1600, 1000);
         m_console->show();
@@ -208,8 +204,9 @@ private Q_SLOTS:
     {
         ClusterLock lock;
         QVERIFY(lock.held());
+        QVERIFY2(m_lab.ensurePrimary(QStringLiteral("pg-1")), qPrintable(m_lab.error()));
         QTRY_VERIFY2_WITH_TIMEOUT(primary() == u"pg-1" && streamingStandbys() == 2,
-                                  qPrintable(describe()), 240000);
+                                  qPrintable(describe()), 60000);
         switchoverTo(QStringLiteral("pg-2"), QStringLiteral("switchover-to-pg-2"));
         QTRY_VERIFY2_WITH_TIMEOUT(primary() == u"pg-2", qPrintable(describe()), 60000);
         switchoverTo(QStringLiteral("pg-1"), QStringLiteral("switchover-to-pg-1"));
@@ -236,8 +233,9 @@ private Q_SLOTS:
         const QString tag = QStringLiteral("drill-") + scenario;
         ClusterLock lock;
         QVERIFY(lock.held());
+        QVERIFY2(m_lab.ensurePrimary(QStringLiteral("pg-1")), qPrintable(m_lab.error()));
         QTRY_VERIFY2_WITH_TIMEOUT(primary() == u"pg-1" && streamingStandbys() == 2,
-                                  qPrintable(describe()), 240000);
+                                  qPrintable(describe()), 60000);
         Q_EMIT m_view->operationRequested(QStringLiteral("drill"));
         auto *wizard = qobject_cast<DrillWizard *>(m_bridge->wizard());
         QVERIFY(wizard);

@@ -254,11 +254,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        QElapsedTimer healing;
-        healing.start();
-        while (!m_lab.open() && healing.elapsed() < 240000)
-            QTest::qWait(3000);
-        QVERIFY2(m_lab.open(), qPrintable(m_lab.error()));
+        QVERIFY2(m_lab.ensurePrimary(QStringLiteral("pg-1")), qPrintable(m_lab.error()));
         // An earlier fault test may still be healing; a lab that does not come
         // back healthy on pg-1 is a failure, never a skip.
         QTRY_VERIFY2_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-1")).isEmpty(),
