@@ -14,6 +14,8 @@
 #include <QSysInfo>
 
 #include <algorithm>
+#include <pwd.h>
+#include <unistd.h>
 #include <memory>
 
 namespace Pilothouse {
@@ -32,14 +34,6 @@ Error problem(const QString &message, const QString &file = {}, int line = 0)
 QString field(const QJsonObject &o, const char *name)
 {
     return o.value(QLatin1String(name)).toString();
-}
-
-QString whoAmI()
-{
-    QString user = qEnvironmentVariable("USER");
-    if (user.isEmpty())
-        user = qEnvironmentVariable("LOGNAME");
-    return user.isEmpty() ? QStringLiteral("unknown") : user;
 }
 
 } // namespace
@@ -252,7 +246,7 @@ QJsonObject AuditVerification::toJson() const
 AuditTrail::AuditTrail(const QString &filePath, QObject *parent)
     : QObject(parent)
     , m_path(filePath)
-    , m_user(whoAmI())
+    , m_user(localUser())
     , m_host(QSysInfo::machineHostName())
 {
     m_retry.setSingleShot(true);
@@ -271,6 +265,19 @@ QString AuditTrail::defaultFilePath(const Inventory &inventory)
         name.prepend(u"cluster");
     return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) +
            QStringLiteral("/Pilothouse/audit/") + name + QStringLiteral(".jsonl");
+}
+
+QString AuditTrail::localUser()
+{
+    QString user = qEnvironmentVariable("USER");
+    if (user.isEmpty())
+        user = qEnvironmentVariable("LOGNAME");
+    if (user.isEmpty()) {
+        // CI runners and services start programs without a login environment.
+        if (const passwd *pw = ::getpwuid(::geteuid()); pw && pw->pw_name)
+            user = QString::fromLocal8Bit(pw->pw_name);
+    }
+    return user.isEmpty() ? QStringLiteral("uid %1").arg(::geteuid()) : user;
 }
 
 QByteArray AuditTrail::etcdPrefix(const QString &stack)

@@ -123,6 +123,8 @@ public:
     static QString defaultFilePath(const Inventory &inventory);
     // "/pilothouse/<stack>/audit/"
     static QByteArray etcdPrefix(const QString &stack);
+    // Who runs the console: $USER, $LOGNAME, else the effective uid's name.
+    static QString localUser();
     // prefix + seq zero-padded to 12 digits, so that keys sort as seqs do.
     static QByteArray etcdKey(const QByteArray &prefix, qint64 seq);
 

@@ -3,6 +3,7 @@
 #include "app/connectors/etcd/etcdclient.h"
 #include "app/connectors/etcd/etcdclusterprobe.h"
 #include "app/connectors/etcd/etcdjson.h"
+#include "app/operations/audittrail.h"
 
 #include <QCoreApplication>
 #include <QJsonDocument>
@@ -28,11 +29,7 @@ OperationLockHolder OperationLockHolder::current(const QString &operation, const
     OperationLockHolder h;
     h.operation = operation;
     h.reason = reason;
-    h.user = qEnvironmentVariable("USER");
-    if (h.user.isEmpty())
-        h.user = qEnvironmentVariable("LOGNAME");
-    if (h.user.isEmpty())
-        h.user = QStringLiteral("unknown");
+    h.user = AuditTrail::localUser();
     h.host = QSysInfo::machineHostName();
     h.pid = QCoreApplication::applicationPid();
     h.since = QDateTime::currentDateTimeUtc();

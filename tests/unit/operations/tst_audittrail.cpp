@@ -10,6 +10,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <pwd.h>
+#include <unistd.h>
+
 using namespace Pilothouse;
 
 namespace {
@@ -81,6 +84,23 @@ private:
 
 private Q_SLOTS:
     void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+    void theUserIsNamedWithoutALoginEnvironment()
+    {
+        // CI and services run without USER/LOGNAME: the trail still names the account.
+        const QByteArray user = qgetenv("USER"), logname = qgetenv("LOGNAME");
+        qunsetenv("USER");
+        qunsetenv("LOGNAME");
+        const QString name = AuditTrail::localUser();
+        qputenv("USER", user);
+        qputenv("LOGNAME", logname);
+        const passwd *pw = ::getpwuid(::geteuid());
+        QVERIFY(pw);
+        QCOMPARE(name, QString::fromLocal8Bit(pw->pw_name));
+        qputenv("USER", "operator-x");
+        QCOMPARE(AuditTrail::localUser(), QStringLiteral("operator-x"));
+        qputenv("USER", user);
+    }
 
     void appendsAChainThatVerifies()
     {
