@@ -35,17 +35,25 @@ LabAccess::Run LabAccess::local(const QString &program, const QStringList &args,
     return r;
 }
 
-bool LabAccess::open()
+bool LabAccess::open(int waitMs)
 {
     QString path = qEnvironmentVariable("PILOTHOUSE_LAB_INVENTORY");
     if (path.isEmpty()) {
-        const Run status = local(QStringLiteral(PILOTHOUSE_SOURCE_DIR "/deploy-stacks/lab/lab"),
-                                 {QStringLiteral("status")}, 120000);
         static const QRegularExpression re(QStringLiteral("^inventory: (/\\S+)$"),
                                            QRegularExpression::MultilineOption);
-        const auto m = re.match(QString::fromUtf8(status.out));
-        if (!status.ok() || !m.hasMatch()) {
-            m_error = QStringLiteral("the lab is not up and healthy (`lab status` exit %1):\n%2%3")
+        Run status;
+        QRegularExpressionMatch m;
+        const bool healthy = waitUntil(
+            [&] {
+                status = local(LabScript, {QStringLiteral("status")}, 120000);
+                m = re.match(QString::fromUtf8(status.out));
+                return status.ok() && m.hasMatch();
+            },
+            waitMs, 3000);
+        if (!healthy) {
+            m_error = QStringLiteral("the lab is not up and healthy after %1 s (`lab status` exit "
+                                     "%2):\n%3%4")
+                          .arg(waitMs / 1000)
                           .arg(status.exitCode)
                           .arg(QString::fromUtf8(status.out), QString::fromUtf8(status.err));
             return false;
@@ -152,7 +160,7 @@ bool LabAccess::ensurePrimary(const QString &node, int timeoutMs)
                       .arg(status);
         return false;
     }
-    if (!open())
+    if (!open(remaining()))
         return false;
     if (primary == node)
         return true;

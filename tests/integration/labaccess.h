@@ -31,8 +31,10 @@ public:
     };
 
     // Finds the inventory ($PILOTHOUSE_LAB_INVENTORY, else `lab status`) and
-    // loads it. Returns false and sets error() when the lab is not there.
-    bool open();
+    // loads it. An earlier test may have left the lab healing (a standby
+    // reconnecting, a pgpool catching up): `lab status` is asked again for up
+    // to `waitMs`. Returns false and sets error() when the lab is not there.
+    bool open(int waitMs = 240000);
     QString error() const { return m_error; }
     const Pilothouse::Inventory &inventory() const { return m_inventory; }
 

@@ -29,10 +29,6 @@ private Q_SLOTS:
     void initTestCase()
     {
         // The lab may still be healing from an earlier fault test.
-        QElapsedTimer waited;
-        waited.start();
-        while (!m_lab.open() && waited.elapsed() < 240000)
-            QTest::qWait(3000);
         QVERIFY2(m_lab.open(), qPrintable(m_lab.error()));
     }
 
