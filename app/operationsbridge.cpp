@@ -163,7 +163,7 @@ public:
         if (state() != State::Running || !m_switchover)
             return;
         setState(State::Cancelling);
-        Q_EMIT event(QStringLiteral("operation"),
+        Q_EMIT observed(QStringLiteral("operation"),
                      tr("cancel asked: the running step finishes, then the cleanup runs"));
         m_switchover->cancel(tr("cancelled by the operator in the console"));
     }
@@ -197,11 +197,11 @@ private:
         HeartbeatWriter *w = m_writer.get();
         connect(w, &HeartbeatWriter::pathFailed, this,
                 [this](const QString &path, const QString &error) {
-                    Q_EMIT event(QStringLiteral("writer"),
+                    Q_EMIT observed(QStringLiteral("writer"),
                                  tr("%1: writes fail (%2)").arg(path, error));
                 });
         connect(w, &HeartbeatWriter::pathRecovered, this, [this](const QString &path, double gap) {
-            Q_EMIT event(QStringLiteral("writer"),
+            Q_EMIT observed(QStringLiteral("writer"),
                          tr("%1: writes again after %2 s").arg(path).arg(gap, 0, 'f', 3));
         });
         auto called = std::make_shared<bool>(false);
@@ -265,7 +265,7 @@ private:
         where.port = m_inventory.settings.postgresPort;
         where.label = newPrimary;
         m_lostCheckedOn = newPrimary;
-        Q_EMIT event(QStringLiteral("writer"),
+        Q_EMIT observed(QStringLiteral("writer"),
                      tr("reading the heartbeats back from %1").arg(newPrimary));
         m_writer->lostWrites(where, 15000, this, [this](const Result<QList<HeartbeatWrite>> &lost) {
             if (lost)
@@ -416,7 +416,7 @@ public:
         connect(m_drill, &Drill::stepStarted, this, &OperationRun::stepStarted);
         connect(m_drill, &Drill::stepFinished, this, &OperationRun::stepFinished);
         connect(m_drill, &Drill::progress, this, &OperationRun::progress);
-        connect(m_drill, &Drill::event, this, &OperationRun::event);
+        connect(m_drill, &Drill::observed, this, &OperationRun::observed);
         connect(m_drill, &Drill::finished, this, [this](const DrillReport &report) {
             QString summary;
             if (report.succeeded())

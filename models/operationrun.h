@@ -50,7 +50,7 @@ Q_SIGNALS:
     void progress(int done, int total);
     // Something seen while running: layer is repmgr, pgpool, etcd, swarm,
     // proxy, app, writer or drill.
-    void event(const QString &layer, const QString &text);
+    void observed(const QString &layer, const QString &text);
     void stateChanged(Pilothouse::OperationRun::State state);
     // `report`: the operation's JSON report (the CLI's --json output).
     void finished(bool ok, const QString &summary, const QJsonObject &report);

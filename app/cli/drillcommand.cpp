@@ -208,7 +208,7 @@ int run(const QStringList &arguments)
                       .arg(secs, 0, 'f', 2)
                       .arg(message.isEmpty() ? QString() : QStringLiteral(": ") + message));
         });
-    QObject::connect(&drill, &Drill::event, &drill, [](const QString &layer, const QString &text) {
+    QObject::connect(&drill, &Drill::observed, &drill, [](const QString &layer, const QString &text) {
         print(stderr, QStringLiteral("%1   [%2] %3\n").arg(stamp(), layer, text));
     });
     const QString outPath = parser.value(outOption);

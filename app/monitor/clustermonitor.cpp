@@ -306,7 +306,7 @@ void ClusterMonitor::connectHost(HostLink &link)
                            QStringLiteral("destroy"), QStringLiteral("pause"),
                            QStringLiteral("unpause"), QStringLiteral("update"),
                            QStringLiteral("remove")}}});
-                    connect(events, &DockerEventStream::event, this,
+                    connect(events, &DockerEventStream::received, this,
                             [this, l](const DockerEvent &event) {
                                 if (const auto e = ClusterEvents::fromDocker(event, l->host.name))
                                     Q_EMIT eventsOccurred({*e});

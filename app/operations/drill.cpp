@@ -185,7 +185,7 @@ void Drill::addEvent(const QString &layer, const QString &text, qint64 atMs)
 {
     const qint64 at = atMs >= 0 ? atMs : nowMs();
     m_report.events.append(DrillReport::Event{offset(at), layer, text});
-    Q_EMIT event(layer, text);
+    Q_EMIT observed(layer, text);
 }
 
 QString Drill::currentPrimary() const
@@ -1357,7 +1357,7 @@ void Drill::readBack(RunbookStep::Done done)
                          });
 }
 
-void Drill::switchBack(RunbookStep::Done done)
+void Drill::switchBack(RunbookStep::Done done, int attempt)
 {
     const QString primary = currentPrimary();
     if (m_options.finalPrimary.isEmpty() || primary == m_options.finalPrimary) {
@@ -1368,6 +1368,8 @@ void Drill::switchBack(RunbookStep::Done done)
     so.target = m_options.finalPrimary;
     so.reason = QStringLiteral("drill %1: back to %2 (%3)")
                     .arg(m_options.scenario, m_options.finalPrimary, m_options.reason);
+    if (m_switchover)
+        m_switchover->deleteLater(); // the refused attempt before this one
     m_switchover = new Switchover(m_inventory, so, this);
     // Inside this drill: its audit trail, and the lock the drill holds.
     m_switchover->setContext(m_ctx);
@@ -1377,7 +1379,19 @@ void Drill::switchBack(RunbookStep::Done done)
     addEvent(
         QStringLiteral("drill"),
         QStringLiteral("switching over from %1 back to %2").arg(primary, m_options.finalPrimary));
-    connect(m_switchover, &Switchover::finished, this, [this, done](const SwitchoverResult &r) {
+    connect(m_switchover, &Switchover::finished, this,
+            [this, done, attempt](const SwitchoverResult &r) {
+        if (!r.ok && r.refused && attempt < 6) {
+            // Measured (session 11): the health wait passed, then the old primary's
+            // supervisor reconnected its WAL receiver and the preflight saw "not
+            // streaming" for a moment. Nothing was changed: ask again.
+            addEvent(QStringLiteral("drill"),
+                     QStringLiteral("switchover back refused (%1): asking again in 10 s")
+                         .arg(r.error));
+            QTimer::singleShot(10000, this,
+                               [this, done, attempt] { switchBack(done, attempt + 1); });
+            return;
+        }
         m_ctx->recordOperation(
             m_options.finalPrimary, QStringLiteral("switchover back after the drill"),
             r.ok ? QStringLiteral("done in %1 s").arg(r.durationSeconds, 0, 'f', 1) : r.error,

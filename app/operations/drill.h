@@ -110,7 +110,7 @@ Q_SIGNALS:
     void stepFinished(const QString &path, bool ok, double seconds, const QString &message);
     void progress(int done, int total);
     // A line on the time axis (layer: repmgr|pgpool|etcd|swarm|proxy|app|writer|drill).
-    void event(const QString &layer, const QString &text);
+    void observed(const QString &layer, const QString &text);
     void finished(const Pilothouse::DrillReport &report);
 
 private:
@@ -131,7 +131,9 @@ private:
     void restore(RunbookStep::Done done);
     void waitHealthy(RunbookStep::Done done);
     void readBack(RunbookStep::Done done);
-    void switchBack(RunbookStep::Done done);
+    // A refusal (a standby that reconnects its WAL receiver just then) is
+    // asked again every 10 s, six times at most.
+    void switchBack(RunbookStep::Done done, int attempt = 0);
 
     // Faults.
     void killContainer(const QString &service, const QString &host, RunbookStep::Done done);

@@ -112,7 +112,7 @@ void OperationRunPage::setRun(OperationRun *run, const QString &reason)
         return;
     connect(run, &OperationRun::stepStarted, this, &OperationRunPage::stepStarted);
     connect(run, &OperationRun::stepFinished, this, &OperationRunPage::stepFinished);
-    connect(run, &OperationRun::event, this, &OperationRunPage::addEvent);
+    connect(run, &OperationRun::observed, this, &OperationRunPage::addEvent);
     connect(run, &OperationRun::progress, this, [this](int done, int total) {
         if (total > 0) {
             m_progress->setRange(0, total);

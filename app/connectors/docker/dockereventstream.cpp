@@ -126,7 +126,7 @@ void DockerEventStream::readLines()
         if (seenBefore(e.value()))
             continue;
         m_lastNano = qMax(m_lastNano, e.value().timeNano);
-        Q_EMIT event(e.value());
+        Q_EMIT received(e.value());
     }
 }
 

@@ -46,7 +46,7 @@ public:
     qint64 lastEventTimeNano() const { return m_lastNano; }
 
 Q_SIGNALS:
-    void event(const Pilothouse::DockerEvent &event);
+    void received(const Pilothouse::DockerEvent &event);
     void connected();
     // The stream broke; it reconnects by itself after retryInMs.
     void disconnected(const QString &why, int retryInMs);

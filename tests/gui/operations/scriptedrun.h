@@ -52,13 +52,13 @@ public:
             Q_EMIT progress(1, 3);
             Q_EMIT stepStarted(root + QStringLiteral("/act"), QStringLiteral("act"));
             Q_EMIT stepStarted(root + QStringLiteral("/act/promote"), QStringLiteral("promote"));
-            Q_EMIT event(QStringLiteral("writer"), QStringLiteral("pgpool@swarm-01: writes fail"));
+            Q_EMIT observed(QStringLiteral("writer"), QStringLiteral("pgpool@swarm-01: writes fail"));
         });
         QTimer::singleShot(60, this, [this, root] {
             Q_EMIT stepFinished(root + QStringLiteral("/act/promote"), true, 0.04,
                                 QStringLiteral("promoted"));
             Q_EMIT stepFinished(root + QStringLiteral("/act"), true, 0.04, QString());
-            Q_EMIT event(QStringLiteral("writer"),
+            Q_EMIT observed(QStringLiteral("writer"),
                          QStringLiteral("pgpool@swarm-01: writes again after 0.9 s"));
             Q_EMIT progress(3, 3);
             Q_EMIT stepFinished(root, finalOk, 0.06, QString());

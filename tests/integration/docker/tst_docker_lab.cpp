@@ -319,7 +319,7 @@ private Q_SLOTS:
         stream.setFilters({{u"type"_s, {u"container"_s}}, {u"container"_s, {task->containerId}}});
         QSignalSpy connected(&stream, &DockerEventStream::connected);
         QList<DockerEvent> events;
-        connect(&stream, &DockerEventStream::event, this,
+        connect(&stream, &DockerEventStream::received, this,
                 [&events](const DockerEvent &e) { events.append(e); });
         stream.start();
         QVERIFY(connected.wait(10000));
@@ -412,7 +412,7 @@ private Q_SLOTS:
         DockerEventStream stream(&client);
         stream.setFilters({{u"type"_s, {u"container"_s}}, {u"container"_s, {task->containerId}}});
         QStringList actions;
-        connect(&stream, &DockerEventStream::event, this,
+        connect(&stream, &DockerEventStream::received, this,
                 [&actions](const DockerEvent &e) { actions.append(e.action); });
         QSignalSpy connected(&stream, &DockerEventStream::connected);
         stream.start();

@@ -275,7 +275,7 @@ private Q_SLOTS:
                                 .arg(m)
                                 .toUtf8();
             });
-        QObject::connect(first.drill.get(), &Drill::event, first.drill.get(),
+        QObject::connect(first.drill.get(), &Drill::observed, first.drill.get(),
                          [&progress](const QString &layer, const QString &text) {
                              progress += QStringLiteral("  [%1] %2\n").arg(layer, text).toUtf8();
                          });

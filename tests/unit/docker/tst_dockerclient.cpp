@@ -473,7 +473,7 @@ private Q_SLOTS:
         DockerClient client(engine.path);
         DockerEventStream stream(&client);
         stream.setBackoff(20, 100);
-        QSignalSpy events(&stream, &DockerEventStream::event);
+        QSignalSpy events(&stream, &DockerEventStream::received);
         QSignalSpy connected(&stream, &DockerEventStream::connected);
         QSignalSpy disconnected(&stream, &DockerEventStream::disconnected);
         stream.start();
