@@ -1,11 +1,12 @@
 #include "app/cli/cli.h"
 
-#include "app/cli/clioutput.h"
 #include "app/cli/auditcommand.h"
 #include "app/cli/certscommand.h"
+#include "app/cli/clioutput.h"
 #include "app/cli/deploycommand.h"
-#include "app/cli/rejoincommand.h"
 #include "app/cli/drillcommand.h"
+#include "app/cli/pgpoolrepaircommand.h"
+#include "app/cli/rejoincommand.h"
 #include "app/cli/snapshotjson.h"
 #include "app/cli/statustable.h"
 #include "app/cli/switchovercommand.h"
@@ -132,6 +133,8 @@ bool isCommand(int argc, char **argv)
         return true;
     if (RejoinCommand::matches(command))
         return true;
+    if (PgpoolRepairCommand::matches(command))
+        return true;
     if (DrillCommand::matches(command))
         return true;
     if (DeployCommand::matches(command))
@@ -149,6 +152,8 @@ int run(const QStringList &arguments)
         return AuditCommand::run(arguments);
     if (RejoinCommand::matches(arguments.value(1).toUtf8()))
         return RejoinCommand::run(arguments);
+    if (PgpoolRepairCommand::matches(arguments.value(1).toUtf8()))
+        return PgpoolRepairCommand::run(arguments);
     if (DrillCommand::matches(arguments.value(1).toUtf8()))
         return DrillCommand::run(arguments);
     if (DeployCommand::matches(arguments.value(1).toUtf8()))

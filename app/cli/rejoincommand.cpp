@@ -21,24 +21,6 @@ constexpr int ExitFailed = 1;
 constexpr int ExitRefused = 2;
 constexpr int ExitUsage = 64;
 
-QJsonObject toJson(const RejoinResult &r, const RejoinOptions &o)
-{
-    return QJsonObject{
-        {QStringLiteral("ok"), r.ok},
-        {QStringLiteral("refused"), r.refused},
-        {QStringLiteral("error"), r.error.isEmpty() ? QJsonValue() : QJsonValue(r.error)},
-        {QStringLiteral("refusals"), QJsonArray::fromStringList(r.refusals)},
-        {QStringLiteral("node"), o.node},
-        {QStringLiteral("reason"), o.reason},
-        {QStringLiteral("dry_run"), r.dryRun},
-        {QStringLiteral("method"), r.method.isEmpty() ? QJsonValue() : QJsonValue(r.method)},
-        {QStringLiteral("fork"), r.fork.toJson()},
-        {QStringLiteral("duration_seconds"), double(qRound64(r.durationSeconds * 1000)) / 1000.0},
-        {QStringLiteral("rejoin_seconds"), double(qRound64(r.rejoinSeconds * 1000)) / 1000.0},
-        {QStringLiteral("runbook"), r.runbook.toJson()},
-    };
-}
-
 } // namespace
 
 bool matches(const QByteArray &command)
@@ -57,8 +39,8 @@ int run(const QStringList &arguments)
         "Exit 0 done (or the dry run's report), 1 failed, 2 refused, 64 usage."));
     parser.addHelpOption();
     const QCommandLineOption nodeOption(QStringLiteral("node"),
-                                       QStringLiteral("The node to rejoin, e.g. pg-1."),
-                                       QStringLiteral("NODE"));
+                                        QStringLiteral("The node to rejoin, e.g. pg-1."),
+                                        QStringLiteral("NODE"));
     const QCommandLineOption inventoryOption(
         {QStringLiteral("i"), QStringLiteral("inventory")},
         QStringLiteral("The cluster's Ansible YAML inventory."), QStringLiteral("FILE"));
@@ -138,25 +120,22 @@ int run(const QStringList &arguments)
                          print(progress, QStringLiteral("\n%1\n").arg(fork.toText()));
                          *shown = true;
                      });
-    QObject::connect(&rejoin, &Rejoin::finished, &rejoin,
-                     [&, json](const RejoinResult &r) {
-                         if (json)
-                             print(stdout, QString::fromUtf8(QJsonDocument(toJson(r, options))
-                                                                 .toJson(QJsonDocument::Indented)));
-                         else if (r.ok)
-                             print(stdout, r.dryRun
-                                               ? QStringLiteral("dry run: nothing was changed\n")
-                                               : QStringLiteral("%1 rejoined (%2) in %3 s\n")
-                                                     .arg(options.node, r.method)
-                                                     .arg(r.durationSeconds, 0, 'f', 1));
-                         else
-                             print(stdout, QStringLiteral("rejoin %1: %2\n")
-                                               .arg(r.refused ? QStringLiteral("refused")
-                                                              : QStringLiteral("FAILED"),
-                                                    r.error));
-                         QCoreApplication::exit(r.ok ? ExitDone
-                                                     : (r.refused ? ExitRefused : ExitFailed));
-                     });
+    QObject::connect(&rejoin, &Rejoin::finished, &rejoin, [&, json](const RejoinResult &r) {
+        if (json)
+            print(stdout,
+                  QString::fromUtf8(
+                      QJsonDocument(rejoinReportJson(r, options)).toJson(QJsonDocument::Indented)));
+        else if (r.ok)
+            print(stdout, r.dryRun ? QStringLiteral("dry run: nothing was changed\n")
+                                   : QStringLiteral("%1 rejoined (%2) in %3 s\n")
+                                         .arg(options.node, r.method)
+                                         .arg(r.durationSeconds, 0, 'f', 1));
+        else
+            print(stdout, QStringLiteral("rejoin %1: %2\n")
+                              .arg(r.refused ? QStringLiteral("refused") : QStringLiteral("FAILED"),
+                                   r.error));
+        QCoreApplication::exit(r.ok ? ExitDone : (r.refused ? ExitRefused : ExitFailed));
+    });
     rejoin.start();
     return QCoreApplication::exec();
 }

@@ -1050,4 +1050,22 @@ QStringList Rejoin::pgpoolServices() const
     return out;
 }
 
+QJsonObject rejoinReportJson(const RejoinResult &r, const RejoinOptions &o)
+{
+    return QJsonObject{
+        {QStringLiteral("ok"), r.ok},
+        {QStringLiteral("refused"), r.refused},
+        {QStringLiteral("error"), r.error.isEmpty() ? QJsonValue() : QJsonValue(r.error)},
+        {QStringLiteral("refusals"), QJsonArray::fromStringList(r.refusals)},
+        {QStringLiteral("node"), o.node},
+        {QStringLiteral("reason"), o.reason},
+        {QStringLiteral("dry_run"), r.dryRun},
+        {QStringLiteral("method"), r.method.isEmpty() ? QJsonValue() : QJsonValue(r.method)},
+        {QStringLiteral("fork"), r.fork.toJson()},
+        {QStringLiteral("duration_seconds"), double(qRound64(r.durationSeconds * 1000)) / 1000.0},
+        {QStringLiteral("rejoin_seconds"), double(qRound64(r.rejoinSeconds * 1000)) / 1000.0},
+        {QStringLiteral("runbook"), r.runbook.toJson()},
+    };
+}
+
 } // namespace Pilothouse

@@ -178,6 +178,9 @@ private:
     bool m_recloned = false;
 };
 
+// The report of a run, as `pilothouse rejoin --json` prints it.
+QJsonObject rejoinReportJson(const RejoinResult &result, const RejoinOptions &options);
+
 } // namespace Pilothouse
 
 Q_DECLARE_METATYPE(Pilothouse::TimelineFork)

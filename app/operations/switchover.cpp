@@ -217,6 +217,9 @@ QList<QPair<QString, QStringList>> Switchover::preflightChecks(const ClusterSnap
     }
     if (views.size() > 1)
         pools.append(QStringLiteral("the pgpool instances disagree on the primary"));
+    if (!pools.isEmpty() && !s.pgpools.isEmpty())
+        pools.append(QStringLiteral("to bring the pgpools in line: `pilothouse pgpool-repair`, or "
+                                    "Operations → Repair the pgpools… in the console"));
 
     if (s.etcd.clusterSize > 0 && !s.etcd.quorum)
         out[EtcdQuorum].second.append(QStringLiteral("etcd has no quorum (%1 of %2 members healthy)")
