@@ -1,6 +1,7 @@
 #include "app/operationsbridge.h"
 
 #include "app/connectors/etcd/etcdclusterprobe.h"
+#include "app/maintenanceruns.h"
 #include "app/operations/audittrail.h"
 #include "app/operations/drill.h"
 #include "app/operations/heartbeatwriter.h"
@@ -10,6 +11,7 @@
 #include "ui/clusterview.h"
 #include "ui/operations/auditdock.h"
 #include "ui/operations/drillwizard.h"
+#include "ui/operations/maintenancewizard.h"
 #include "ui/operations/switchoverwizard.h"
 
 #include <QDateTime>
@@ -164,7 +166,7 @@ public:
             return;
         setState(State::Cancelling);
         Q_EMIT observed(QStringLiteral("operation"),
-                     tr("cancel asked: the running step finishes, then the cleanup runs"));
+                        tr("cancel asked: the running step finishes, then the cleanup runs"));
         m_switchover->cancel(tr("cancelled by the operator in the console"));
     }
 
@@ -198,11 +200,11 @@ private:
         connect(w, &HeartbeatWriter::pathFailed, this,
                 [this](const QString &path, const QString &error) {
                     Q_EMIT observed(QStringLiteral("writer"),
-                                 tr("%1: writes fail (%2)").arg(path, error));
+                                    tr("%1: writes fail (%2)").arg(path, error));
                 });
         connect(w, &HeartbeatWriter::pathRecovered, this, [this](const QString &path, double gap) {
             Q_EMIT observed(QStringLiteral("writer"),
-                         tr("%1: writes again after %2 s").arg(path).arg(gap, 0, 'f', 3));
+                            tr("%1: writes again after %2 s").arg(path).arg(gap, 0, 'f', 3));
         });
         auto called = std::make_shared<bool>(false);
         auto once = [done, called](bool ok, const QString &detail) {
@@ -266,7 +268,7 @@ private:
         where.label = newPrimary;
         m_lostCheckedOn = newPrimary;
         Q_EMIT observed(QStringLiteral("writer"),
-                     tr("reading the heartbeats back from %1").arg(newPrimary));
+                        tr("reading the heartbeats back from %1").arg(newPrimary));
         m_writer->lostWrites(where, 15000, this, [this](const Result<QList<HeartbeatWrite>> &lost) {
             if (lost)
                 m_lost = lost.value();
@@ -531,6 +533,20 @@ void OperationsBridge::openWizard(const QString &operation)
         m_wizard = new DrillWizard([this](const QString &scenario,
                                           QObject *owner) { return createDrill(scenario, owner); },
                                    parent);
+    } else if (operation == u"rejoin") {
+        m_wizard = new MaintenanceWizard(
+            rejoinWizardSpec(m_snapshot()),
+            [this](const QString &node, QObject *owner) {
+                return createRejoinRun(m_inventory, node, owner);
+            },
+            parent);
+    } else if (operation == u"pgpool-repair") {
+        m_wizard = new MaintenanceWizard(
+            pgpoolRepairWizardSpec(m_snapshot(), m_inventory.settings.pgpoolService),
+            [this](const QString &, QObject *owner) {
+                return createPgpoolRepairRun(m_inventory, owner);
+            },
+            parent);
     } else {
         return;
     }

@@ -18,7 +18,8 @@ class ClusterView;
 
 // The console's glue between one cluster's view and the engine's
 // operations: it fills the view's audit dock from the cluster's trail file,
-// turns Switchover (and Drill) runs into models-level OperationRun objects and
+// turns Switchover, Drill, Rejoin and PgpoolRepair runs into models-level
+// OperationRun objects (the last two: app/maintenanceruns) and
 // opens the wizards that drive them when the view asks for an operation.
 class OperationsBridge final : public QObject
 {
@@ -39,7 +40,8 @@ public:
     // A run of the drill `scenario`, not started; nullptr when the engine has no drills yet.
     OperationRun *createDrill(const QString &scenario, QObject *parent);
 
-    // Opens the wizard of "switchover" or "drill" (or raises the open one).
+    // Opens the wizard of "switchover", "drill", "rejoin" or "pgpool-repair"
+    // (or raises the open one).
     void openWizard(const QString &operation);
     QWizard *wizard() const { return m_wizard; }
 

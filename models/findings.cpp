@@ -355,4 +355,19 @@ QString severityName(Severity severity)
     return {};
 }
 
+QString suggestedOperation(const QString &code)
+{
+    static const QStringList pgpool{
+        QStringLiteral("pgpool-stale-role"), QStringLiteral("pgpool-backend-detached"),
+        QStringLiteral("pgpool-primary-mismatch"), QStringLiteral("pgpools-disagree")};
+    static const QStringList rejoin{QStringLiteral("two-primaries"),
+                                    QStringLiteral("standby-not-streaming"),
+                                    QStringLiteral("standby-wrong-upstream")};
+    if (pgpool.contains(code))
+        return QStringLiteral("pgpool-repair");
+    if (rejoin.contains(code))
+        return QStringLiteral("rejoin");
+    return {};
+}
+
 } // namespace Pilothouse::Findings

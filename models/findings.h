@@ -21,4 +21,9 @@ QList<Finding> compute(const ClusterSnapshot &snapshot, const QDateTime &now,
 
 QString severityName(Severity severity);
 
+// The operation that repairs what a finding of `code` reports, as the keys
+// of ClusterView::operationRequested ("pgpool-repair", "rejoin"); empty
+// when no operation of the console repairs it.
+QString suggestedOperation(const QString &code);
+
 } // namespace Pilothouse::Findings

@@ -31,8 +31,18 @@ public:
     virtual QString preflightText() const = 0;
     // Why the operation may not start now, one reason a line; empty: it may.
     virtual QStringList refusals() const { return {}; }
-    // The operation's kind: "switchover", "drill", "rejoin".
+    // The operation's kind: "switchover", "drill", "rejoin", "pgpool-repair".
     virtual QString kind() const = 0;
+
+    // Reads what the preflight shows without changing anything (a rejoin's
+    // timeline fork, what each pgpool gets wrong): called once, before
+    // start(), with the reason; preflightChanged() follows as it learns.
+    // While isPreparing(), the operation may not start.
+    virtual void prepare(const QString &reason) { Q_UNUSED(reason) }
+    virtual bool isPreparing() const { return false; }
+    // After finished(): the details for people (plain text), empty when the
+    // summary says it all.
+    virtual QString detailsText() const { return {}; }
 
     // Starts the operation with the reason the operator typed (required).
     virtual void start(const QString &reason) = 0;

@@ -108,6 +108,8 @@ ClusterView::ClusterView(QWidget *parent)
     tabifyDockWidget(m_timelineDock, m_auditDock);
     m_timelineDock->raise();
     connect(m_findingsDock, &FindingsDock::findingActivated, this, &ClusterView::focusKeys);
+    connect(m_findingsDock, &FindingsDock::operationRequested, this,
+            &ClusterView::operationRequested);
     connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
         if (m_tabs->currentWidget() == m_charts)
             m_charts->refresh(QDateTime::currentMSecsSinceEpoch());

@@ -1,9 +1,13 @@
 #include "ui/docks/findingsdock.h"
 
+#include "models/findings.h"
 #include "models/findingsmodel.h"
+#include "ui/operations/operationsmenu.h"
+#include "ui/palette/icons.h"
 
 #include <QHeaderView>
 #include <QLabel>
+#include <QMenu>
 #include <QStackedWidget>
 #include <QStyle>
 #include <QTreeView>
@@ -45,7 +49,39 @@ FindingsDock::FindingsDock(QWidget *parent)
                                         m_view))
             report(index);
     });
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_view, &QWidget::customContextMenuRequested, this, [this](const QPoint &at) {
+        const QModelIndex index = m_view->indexAt(at);
+        if (!index.isValid())
+            return;
+        QMenu *menu = menuFor(index.row());
+        menu->setAttribute(Qt::WA_DeleteOnClose);
+        menu->popup(m_view->viewport()->mapToGlobal(at));
+    });
     updateState();
+}
+
+QMenu *FindingsDock::menuFor(int row)
+{
+    auto *menu = new QMenu(this);
+    menu->setObjectName(QStringLiteral("findingMenu"));
+    if (!m_model || row < 0 || row >= m_model->rowCount())
+        return menu;
+    const QModelIndex index = m_model->index(row, 0);
+    const QString operation =
+        Findings::suggestedOperation(index.data(FindingsModel::CodeRole).toString());
+    for (const OperationAction &a : operationActions()) {
+        if (a.key != operation)
+            continue;
+        QAction *fix = menu->addAction(stateIcon(QStringLiteral("action")), a.label);
+        fix->setObjectName(QStringLiteral("fix_") + a.key);
+        fix->setToolTip(a.detail);
+        connect(fix, &QAction::triggered, this,
+                [this, key = a.key] { Q_EMIT operationRequested(key); });
+    }
+    QAction *select = menu->addAction(tr("Select in the diagram"));
+    connect(select, &QAction::triggered, this, [this, index] { report(index); });
+    return menu;
 }
 
 void FindingsDock::setModel(FindingsModel *model)

@@ -8,6 +8,7 @@
 #include <QStringList>
 
 class QLabel;
+class QMenu;
 class QModelIndex;
 class QStackedWidget;
 class QTreeView;
@@ -29,8 +30,14 @@ public:
     FindingsModel *model() const { return m_model; }
     QTreeView *view() const { return m_view; }
 
+    // The context menu of the finding at `row`: "Repair the pgpools…" or
+    // "Rejoin a Node…" when an operation repairs it, and "Select in the diagram".
+    QMenu *menuFor(int row);
+
 Q_SIGNALS:
     void findingActivated(const QStringList &objects);
+    // The operator asked for the operation that repairs a finding.
+    void operationRequested(const QString &operation);
 
 private:
     void updateState();

@@ -15,6 +15,10 @@ QList<OperationAction> operationActions()
          QObject::tr("planned: promote a standby, no data lost")},
         {QStringLiteral("drill"), QObject::tr("Failover Drill…"),
          QObject::tr("inject a fault, measure RTO and RPO, restore")},
+        {QStringLiteral("rejoin"), QObject::tr("Rejoin a Node…"),
+         QObject::tr("make a former primary or a stopped standby stream again (pg_rewind)")},
+        {QStringLiteral("pgpool-repair"), QObject::tr("Repair the pgpools…"),
+         QObject::tr("attach serving backends, name the real primary in every pgpool")},
     };
 }
 

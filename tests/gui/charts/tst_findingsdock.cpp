@@ -1,14 +1,18 @@
 // FindingsDock shows the findings most severe first, says so when there are
 // none, and reports the objects of the finding a person clicks or activates.
 
+#include "models/findings.h"
 #include "models/findingsmodel.h"
 #include "ui/docks/findingsdock.h"
 
 #include <QLabel>
 #include <QMainWindow>
+#include <QMenu>
 #include <QSignalSpy>
 #include <QTest>
 #include <QTreeView>
+
+#include <memory>
 
 #include "tests/guisupport.h"
 
@@ -99,6 +103,31 @@ private Q_SLOTS:
         QCOMPARE(dock.windowTitle(), QStringLiteral("Findings"));
         QCoreApplication::processEvents();
         QVERIFY(TestSupport::saveScreenshot(&window, QStringLiteral("findings-empty.png")));
+    }
+
+    void aFindingOffersTheOperationThatRepairsIt()
+    {
+        FindingsModel model;
+        model.setFindings(labFindings());
+        FindingsDock dock;
+        dock.setModel(&model);
+        QSignalSpy asked(&dock, &FindingsDock::operationRequested);
+        // Most severe first: row 0 is the pgpool that sends writes to the old primary.
+        QCOMPARE(model.index(0, 0).data(FindingsModel::CodeRole).toString(),
+                 QStringLiteral("pgpool-primary-mismatch"));
+        std::unique_ptr<QMenu> menu(dock.menuFor(0));
+        auto *fix = menu->findChild<QAction *>(QStringLiteral("fix_pgpool-repair"));
+        QVERIFY(fix);
+        QCOMPARE(fix->text(), QStringLiteral("Repair the pgpools…"));
+        fix->trigger();
+        QCOMPARE(asked.size(), 1);
+        QCOMPARE(asked.first().first().toString(), QStringLiteral("pgpool-repair"));
+        // An unhealthy etcd member: no operation of the console repairs it.
+        std::unique_ptr<QMenu> etcd(dock.menuFor(2));
+        QCOMPARE(etcd->actions().size(), 1);
+        QVERIFY(!etcd->findChild<QAction *>(QStringLiteral("fix_pgpool-repair")));
+        QCOMPARE(Findings::suggestedOperation(QStringLiteral("two-primaries")), QStringLiteral("rejoin"));
+        QVERIFY(Findings::suggestedOperation(QStringLiteral("etcd-no-quorum")).isEmpty());
     }
 
     void modelGoesAway()

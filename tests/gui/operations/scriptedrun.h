@@ -22,6 +22,13 @@ public:
     {}
 
     QStringList refusalList;
+    // prepare(): when preparesAsync, isPreparing() until 30 ms later, then
+    // these refusals (if any) and the preflight text says what was read.
+    bool preparesAsync = false;
+    QStringList refusalsAfterPrepare;
+    QString preparedWith;
+    bool prepared = false;
+    QString details;
     QJsonObject finalReport;
     bool finalOk = true;
     QString startedWith;
@@ -33,9 +40,28 @@ public:
     {
         return QStringLiteral("What will happen\n  %1 to %2\n\nWhat is checked\n  lag, quorum\n\n"
                               "Expected downtime\n  about 1 s")
-            .arg(m_kind, m_choice);
+            .arg(m_kind, m_choice) +
+            (prepared ? QStringLiteral("\n\nRead now\n  timeline fork at 0/5000060") : QString());
     }
     QStringList refusals() const override { return refusalList; }
+    bool isPreparing() const override { return m_preparing; }
+    QString detailsText() const override { return details; }
+
+    void prepare(const QString &reason) override
+    {
+        preparedWith = reason;
+        if (!preparesAsync) {
+            prepared = true;
+            return;
+        }
+        m_preparing = true;
+        QTimer::singleShot(30, this, [this] {
+            m_preparing = false;
+            prepared = true;
+            refusalList = refusalsAfterPrepare;
+            Q_EMIT preflightChanged();
+        });
+    }
 
     void start(const QString &reason) override
     {
@@ -70,6 +96,7 @@ public:
     void cancel() override { ++cancels; }
 
 private:
+    bool m_preparing = false;
     QString m_kind;
     QString m_choice;
 };

@@ -1,7 +1,8 @@
-// The switchover and drill wizards offscreen against the real lab, driven as
-// an operator would: pick, type a reason, read the preflight, start, watch,
-// read the result (a switchover there and back; the kill-pgpool and
-// kill-primary drills). Each run that changes the cluster holds the lab's cluster
+// The switchover, drill and pgpool repair wizards offscreen against the real
+// lab, driven as an operator would: pick, type a reason, read the preflight,
+// start, watch, read the result (a switchover there and back; the kill-pgpool
+// and kill-primary drills; a pgpool repair of a healthy cluster, whose
+// preflight reads every pgpool first and which then changes nothing). Each run that changes the cluster holds the lab's cluster
 // lock (/var/lib/pilothouse-lab/cluster.flock) and leaves pg-1 primary and
 // `lab status` passing before it lets go. Screenshots of every page go to
 // test-output/screenshots/lab-*.png.
@@ -17,6 +18,7 @@
 #include "ui/operations/auditdock.h"
 #include "ui/operations/drillreportview.h"
 #include "ui/operations/drillwizard.h"
+#include "ui/operations/maintenancewizard.h"
 #include "ui/operations/switchoverwizard.h"
 
 #include <QAbstractButton>
@@ -283,6 +285,45 @@ private Q_SLOTS:
         QTRY_VERIFY2_WITH_TIMEOUT(primary() == u"pg-1" && streamingStandbys() == 2,
                                   qPrintable(describe()), 240000);
         QTRY_VERIFY_WITH_TIMEOUT(labHealthy(), 180000);
+    }
+
+    void pgpoolRepairOfAHealthyCluster()
+    {
+        ClusterLock lock;
+        QVERIFY(lock.held());
+        QVERIFY2(m_lab.ensurePrimary(QStringLiteral("pg-1")), qPrintable(m_lab.error()));
+        Q_EMIT m_view->operationRequested(QStringLiteral("pgpool-repair"));
+        auto *wizard = qobject_cast<MaintenanceWizard *>(m_bridge->wizard());
+        QVERIFY(wizard);
+        QVERIFY(QTest::qWaitForWindowExposed(wizard));
+        wizard->resize(1100, 800);
+        QVERIFY(!next(wizard)->isEnabled());
+        wizard->reasonEdit()->setText(QStringLiteral("gui lab test: pgpool repair"));
+        shot(wizard, QStringLiteral("pgpool-repair-1-reason.png"));
+        next(wizard)->click();
+        QCOMPARE(wizard->currentId(), int(MaintenanceWizard::PreflightPage));
+        // The preflight reads every layer and opens a session through each pgpool.
+        QVERIFY(!next(wizard)->isEnabled() || !wizard->operation()->isPreparing());
+        QTRY_VERIFY_WITH_TIMEOUT(!wizard->operation()->isPreparing(), 60000);
+        QVERIFY2(!wizard->refusalsLabel()->isVisible(), qPrintable(wizard->refusalsLabel()->text()));
+        const QString preflight = wizard->preflightView()->toPlainText();
+        QVERIFY2(preflight.contains(u"The primary (as the servers say): pg-1") &&
+                     preflight.contains(u"sessions work") && preflight.contains(u"changes nothing"),
+                 qPrintable(preflight));
+        QVERIFY(next(wizard)->isEnabled());
+        shot(wizard, QStringLiteral("pgpool-repair-2-preflight.png"));
+        next(wizard)->click();
+        QTRY_VERIFY_WITH_TIMEOUT(wizard->runPage()->isFinished(), 120000);
+        shot(wizard, QStringLiteral("pgpool-repair-3-run.png"));
+        QVERIFY2(wizard->runPage()->finishedOk(), qPrintable(wizard->runPage()->summary()));
+        QVERIFY2(wizard->runPage()->summary().contains(u"nothing was changed"),
+                 qPrintable(wizard->runPage()->summary()));
+        next(wizard)->click();
+        QCOMPARE(wizard->currentId(), int(MaintenanceWizard::ResultPage));
+        QVERIFY(wizard->detailsView()->toPlainText().contains(u"agrees"));
+        shot(wizard, QStringLiteral("pgpool-repair-4-result.png"));
+        wizard->button(QWizard::FinishButton)->click();
+        QTRY_VERIFY(!m_bridge->wizard());
     }
 
     void cleanupTestCase() { m_console.reset(); }

@@ -1,0 +1,201 @@
+#include "ui/operations/maintenancewizard.h"
+
+#include "ui/operations/operationspages.h"
+#include "ui/palette/icons.h"
+
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+namespace Pilothouse {
+
+MaintenanceWizard::MaintenanceWizard(MaintenanceSpec spec, OperationRunFactory factory,
+                                     QWidget *parent)
+    : QWizard(parent)
+    , m_spec(std::move(spec))
+    , m_factory(std::move(factory))
+{
+    setObjectName(m_spec.objectName);
+    setWindowTitle(m_spec.windowTitle);
+    setWizardStyle(QWizard::ClassicStyle);
+    setOption(QWizard::NoBackButtonOnLastPage);
+    setOption(QWizard::NoCancelButtonOnLastPage);
+    setOption(QWizard::NoBackButtonOnStartPage);
+    resize(900, 680);
+
+    // 1. What (when there is a choice) and why.
+    auto *choose = new GuardedPage;
+    choose->setObjectName(QStringLiteral("choosePage"));
+    choose->setTitle(m_spec.chooseTitle);
+    choose->setSubTitle(m_spec.chooseHint);
+    auto *chooseLayout = new QVBoxLayout(choose);
+    if (!m_spec.situation.isEmpty()) {
+        auto *situation = new QLabel(m_spec.situation);
+        situation->setObjectName(QStringLiteral("situation"));
+        situation->setWordWrap(true);
+        situation->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        chooseLayout->addWidget(situation);
+    }
+    m_choices = new QListWidget;
+    m_choices->setObjectName(QStringLiteral("choices"));
+    m_choices->setIconSize(QSize(24, 24));
+    int suggested = -1;
+    bool anyOffered = false;
+    for (const MaintenanceChoice &c : std::as_const(m_spec.choices)) {
+        auto *item = new QListWidgetItem(stateIcon(c.icon), c.label, m_choices);
+        item->setData(Qt::UserRole, c.key);
+        if (!c.offered) {
+            // Greyed and not selectable; the label says why.
+            item->setFlags(item->flags() & ~(Qt::ItemIsSelectable | Qt::ItemIsEnabled));
+        } else {
+            anyOffered = true;
+            if (c.suggested && suggested < 0)
+                suggested = m_choices->count() - 1;
+        }
+    }
+    m_choices->setVisible(!m_spec.choices.isEmpty());
+    chooseLayout->addWidget(m_choices, 1);
+    if (!m_spec.choices.isEmpty() && !anyOffered && !m_spec.noChoiceText.isEmpty()) {
+        auto *none = new QLabel(m_spec.noChoiceText);
+        none->setObjectName(QStringLiteral("noChoice"));
+        none->setWordWrap(true);
+        chooseLayout->addWidget(none);
+    }
+    if (m_spec.choices.isEmpty())
+        chooseLayout->addStretch(1);
+    m_reason = createReasonEdit(choose);
+    auto *form = new QFormLayout;
+    form->addRow(tr("&Reason (kept in the audit trail):"), m_reason);
+    chooseLayout->addLayout(form);
+    choose->setGuard([this] {
+        const bool chosen = m_spec.choices.isEmpty() || !selectedChoice().isEmpty();
+        return chosen && !m_reason->text().trimmed().isEmpty();
+    });
+    connect(m_choices, &QListWidget::currentItemChanged, choose, &QWizardPage::completeChanged);
+    connect(m_reason, &QLineEdit::textChanged, choose, &QWizardPage::completeChanged);
+    if (suggested >= 0)
+        m_choices->setCurrentRow(suggested);
+    setPage(ChoosePage, choose);
+
+    // 2. Preflight: read, nothing changed.
+    auto *preflight = new GuardedPage;
+    preflight->setObjectName(QStringLiteral("preflightPage"));
+    preflight->setTitle(tr("Preflight"));
+    preflight->setSubTitle(
+        tr("The cluster is read first; nothing has changed yet. Read this before you start."));
+    preflight->setCommitPage(true);
+    preflight->setButtonText(QWizard::CommitButton, m_spec.commitText);
+    m_preflight = createPreflightView(preflight);
+    m_preparing = new QLabel;
+    m_preparing->setObjectName(QStringLiteral("preparing"));
+    m_preparing->setWordWrap(true);
+    m_refusals = createRefusalsLabel(preflight);
+    auto *preflightLayout = new QVBoxLayout(preflight);
+    preflightLayout->addWidget(m_preparing);
+    preflightLayout->addWidget(m_preflight, 1);
+    preflightLayout->addWidget(m_refusals);
+    preflight->setGuard([this] {
+        return m_operation && !m_operation->isPreparing() && m_operation->refusals().isEmpty();
+    });
+    preflight->setOnInitialize([this] { preparePreflight(); });
+    setPage(PreflightPage, preflight);
+
+    // 3. Run.
+    m_run = new OperationRunPage;
+    setPage(RunPage, m_run);
+
+    // 4. Result.
+    auto *result = new GuardedPage;
+    result->setObjectName(QStringLiteral("resultPage"));
+    result->setTitle(tr("Result"));
+    m_result = new QLabel;
+    m_result->setObjectName(QStringLiteral("maintenanceResult"));
+    m_result->setWordWrap(true);
+    m_result->setTextFormat(Qt::RichText);
+    m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_details = createPreflightView(result);
+    m_details->setObjectName(QStringLiteral("resultDetails"));
+    m_details->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    auto *resultLayout = new QVBoxLayout(result);
+    resultLayout->addWidget(m_result);
+    resultLayout->addWidget(m_details, 1);
+    result->setOnInitialize([this] { showResult(); });
+    result->setFinalPage(true);
+    setPage(ResultPage, result);
+}
+
+MaintenanceWizard::~MaintenanceWizard() = default;
+
+bool MaintenanceWizard::selectChoice(const QString &key)
+{
+    for (int i = 0; i < m_choices->count(); ++i) {
+        QListWidgetItem *item = m_choices->item(i);
+        if (item->data(Qt::UserRole).toString() == key && (item->flags() & Qt::ItemIsEnabled)) {
+            m_choices->setCurrentItem(item);
+            return true;
+        }
+    }
+    return false;
+}
+
+QString MaintenanceWizard::selectedChoice() const
+{
+    QListWidgetItem *item = m_choices->currentItem();
+    if (!item || !(item->flags() & Qt::ItemIsEnabled))
+        return {};
+    return item->data(Qt::UserRole).toString();
+}
+
+void MaintenanceWizard::preparePreflight()
+{
+    if (m_operation && !m_operation->isRunning())
+        delete m_operation;
+    m_operation = m_factory ? m_factory(selectedChoice(), this) : nullptr;
+    if (!m_operation) {
+        m_preparing->hide();
+        m_preflight->setPlainText(tr("This console cannot run this operation."));
+        showRefusals(m_refusals, {tr("the operation is not available")});
+        return;
+    }
+    connect(m_operation, &OperationRun::preflightChanged, this, [this] { refreshPreflight(); });
+    m_run->setRun(m_operation, m_reason->text().trimmed());
+    m_operation->prepare(m_reason->text().trimmed());
+    refreshPreflight();
+}
+
+void MaintenanceWizard::refreshPreflight()
+{
+    if (!m_operation)
+        return;
+    m_preflight->setPlainText(m_operation->preflightText());
+    const bool preparing = m_operation->isPreparing();
+    m_preparing->setText(preparing ? tr("Reading the cluster… (nothing is changed)") : QString());
+    m_preparing->setVisible(preparing);
+    showRefusals(m_refusals, preparing ? QStringList() : m_operation->refusals());
+    Q_EMIT page(PreflightPage)->completeChanged();
+}
+
+void MaintenanceWizard::showResult()
+{
+    m_result->setText(resultHeader(m_run->finishedOk(), m_run->summary()));
+    const QString details = m_operation ? m_operation->detailsText() : QString();
+    m_details->setPlainText(details);
+    m_details->setVisible(!details.isEmpty());
+}
+
+void MaintenanceWizard::reject()
+{
+    if (m_operation && m_operation->isRunning()) {
+        // Closing the window must not leave the operation half done.
+        m_run->cancelButton()->click();
+        return;
+    }
+    QWizard::reject();
+}
+
+} // namespace Pilothouse
