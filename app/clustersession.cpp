@@ -1,5 +1,6 @@
 #include "app/clustersession.h"
 
+#include "app/inventory/credentials.h"
 #include "app/monitor/clustermonitor.h"
 #include "models/findingsmodel.h"
 #include "models/hostsmodel.h"
@@ -65,46 +66,72 @@ ClusterSession::ClusterSession(const Inventory &inventory, ClusterView *view, QO
     QMetaObject::invokeMethod(
         m_home,
         [this, home = m_home, inventory] {
-            ClusterMonitor::Options options;
-            options.intervalMs = IntervalMs;
-            // A console shows what it has after this long and marks what is missing as
-            // stale; `status` waits longer because it prints once.
-            options.firstRoundTimeoutMs = 5000;
-            options.tickOffsetMs = int(QRandomGenerator::global()->bounded(IntervalMs));
-            const Result<QString> password = ClusterMonitor::readMonitorPassword(inventory);
-            if (password) {
-                options.monitorPassword = password.value();
-            } else {
-                // The other layers are still worth watching; PostgreSQL will say it refused us.
-                const QString message = password.error().toString();
-                QMetaObject::invokeMethod(this, [this, message] {
-                    Q_EMIT problemFound(tr("No password for the monitoring role"), message);
-                });
+            // The credentials: the keychain's copies first when there is a
+            // keychain (≤ 3 s), else the secrets_dir files.
+            if (Keychain::available()) {
+                auto *keychain = new Keychain(home);
+                keychain->load(
+                    inventory,
+                    [this, keychain, home, inventory](const Result<QStringList> &loaded) {
+                        keychain->deleteLater();
+                        if (!loaded) {
+                            const QString message = loaded.error().message;
+                            QMetaObject::invokeMethod(this, [this, message] {
+                                Q_EMIT problemFound(tr("The keychain could not be read"),
+                                                    message + tr(". The secrets_dir files are "
+                                                                 "used instead."));
+                            });
+                        }
+                        startMonitor(home, inventory);
+                    },
+                    3000);
+                return;
             }
-            auto *monitor = new ClusterMonitor(inventory, options, home);
-            // Queued: the receivers live on the GUI thread.
-            connect(monitor, &ClusterMonitor::snapshotChanged, this, &ClusterSession::onSnapshot);
-            connect(monitor, &ClusterMonitor::firstRoundFinished, this, [this] {
-                m_firstRoundDone = true;
-                if (m_view && !m_view->lastSnapshot())
-                    m_view->sync(m_last);
-                Q_EMIT firstOverviewShown();
-            });
-            connect(monitor, &ClusterMonitor::eventsOccurred, m_timeline, &TimelineModel::append);
-            connect(
-                monitor, &ClusterMonitor::hostKeyUnknown, this,
-                [this](const QString &host, const QString &keyType, const QString &fingerprint) {
-                    Q_EMIT problemFound(
-                        tr("Unknown host key"),
-                        tr("%1 presented a %2 key with fingerprint\n%3\nthat known_hosts does "
-                           "not list. Nothing was sent to it. Check the fingerprint on the "
-                           "host, add it to known_hosts (ssh-keyscan -p PORT HOST >> "
-                           "~/.ssh/known_hosts) and open the cluster again.")
-                            .arg(host, keyType, fingerprint));
-                });
-            monitor->start();
+            startMonitor(home, inventory);
         },
         Qt::BlockingQueuedConnection);
+}
+
+// On the monitor's thread.
+void ClusterSession::startMonitor(QObject *home, const Inventory &inventory)
+{
+    ClusterMonitor::Options options;
+    options.intervalMs = IntervalMs;
+    // A console shows what it has after this long and marks what is missing as
+    // stale; `status` waits longer because it prints once.
+    options.firstRoundTimeoutMs = 5000;
+    options.tickOffsetMs = int(QRandomGenerator::global()->bounded(IntervalMs));
+    const Result<QString> password = ClusterMonitor::readMonitorPassword(inventory);
+    if (password) {
+        options.monitorPassword = password.value();
+    } else {
+        // The other layers are still worth watching; PostgreSQL will say it refused us.
+        const QString message = password.error().toString();
+        QMetaObject::invokeMethod(this, [this, message] {
+            Q_EMIT problemFound(tr("No password for the monitoring role"), message);
+        });
+    }
+    auto *monitor = new ClusterMonitor(inventory, options, home);
+    // Queued: the receivers live on the GUI thread.
+    connect(monitor, &ClusterMonitor::snapshotChanged, this, &ClusterSession::onSnapshot);
+    connect(monitor, &ClusterMonitor::firstRoundFinished, this, [this] {
+        m_firstRoundDone = true;
+        if (m_view && !m_view->lastSnapshot())
+            m_view->sync(m_last);
+        Q_EMIT firstOverviewShown();
+    });
+    connect(monitor, &ClusterMonitor::eventsOccurred, m_timeline, &TimelineModel::append);
+    connect(monitor, &ClusterMonitor::hostKeyUnknown, this,
+            [this](const QString &host, const QString &keyType, const QString &fingerprint) {
+                Q_EMIT problemFound(
+                    tr("Unknown host key"),
+                    tr("%1 presented a %2 key with fingerprint\n%3\nthat known_hosts does "
+                       "not list. Nothing was sent to it. Check the fingerprint on the "
+                       "host, add it to known_hosts (ssh-keyscan -p PORT HOST >> "
+                       "~/.ssh/known_hosts) and open the cluster again.")
+                        .arg(host, keyType, fingerprint));
+            });
+    monitor->start();
 }
 
 ClusterSession::~ClusterSession()

@@ -48,6 +48,8 @@ Q_SIGNALS:
     void firstOverviewShown();
 
 private:
+    // On the monitor's thread: creates the monitor as a child of `home`, wires it, starts it.
+    void startMonitor(QObject *home, const Inventory &inventory);
     void onSnapshot(const ClusterSnapshot &snapshot);
 
     Inventory m_inventory;

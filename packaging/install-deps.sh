@@ -14,8 +14,11 @@ build=(
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev libqt6svg6
   libqt6opengl6-dev libxkbcommon-dev
   libgl-dev libpq-dev libssh-dev libyaml-cpp-dev libcurl4-openssl-dev
+  qtkeychain-qt6-dev
   clang-format
 )
+# The keychain test: a private D-Bus session with GNOME Keyring's Secret Service.
+keychain=(dbus-daemon gnome-keyring)
 # Building and checking the Debian package (tests/packaging/check-deb.sh).
 packaging=(dpkg-dev appstream desktop-file-utils)
 lab=(
@@ -31,7 +34,7 @@ if [[ ! -e $marker || -n $(find "$marker" -mmin +1440 2>/dev/null) ]]; then
 fi
 
 missing=()
-for p in "${build[@]}" "${packaging[@]}" "${lab[@]}"; do
+for p in "${build[@]}" "${keychain[@]}" "${packaging[@]}" "${lab[@]}"; do
   [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == *'install ok installed'* ]] || missing+=("$p")
 done
 if ((${#missing[@]})); then

@@ -3,6 +3,7 @@
 #include "app/cli/auditcommand.h"
 #include "app/cli/certscommand.h"
 #include "app/cli/clioutput.h"
+#include "app/cli/credentialscommand.h"
 #include "app/cli/deploycommand.h"
 #include "app/cli/drillcommand.h"
 #include "app/cli/pgpoolrepaircommand.h"
@@ -10,6 +11,7 @@
 #include "app/cli/snapshotjson.h"
 #include "app/cli/statustable.h"
 #include "app/cli/switchovercommand.h"
+#include "app/inventory/credentials.h"
 #include "app/inventory/inventoryloader.h"
 #include "app/monitor/clustermonitor.h"
 #include "models/snapshotdiff.h"
@@ -120,6 +122,36 @@ int watch(const Common &common, int intervalMs)
     return QCoreApplication::exec();
 }
 
+// The inventory a command names (--inventory F, --inventory=F, -i F), if any.
+QString inventoryArgument(const QStringList &arguments)
+{
+    for (int i = 2; i < arguments.size(); ++i) {
+        const QString &a = arguments.at(i);
+        if ((a == u"--inventory" || a == u"-i") && i + 1 < arguments.size())
+            return arguments.at(i + 1);
+        if (a.startsWith(u"--inventory="))
+            return a.mid(12);
+    }
+    return {};
+}
+
+// Every command reads the cluster's credentials through Credentials::read:
+// put the keychain's copies in front of the secrets_dir files first. No
+// keychain (no session bus) costs nothing; a failing one is said once.
+void preloadKeychain(const QStringList &arguments)
+{
+    const QString path = inventoryArgument(arguments);
+    if (path.isEmpty() || !Keychain::available())
+        return;
+    const auto inventory = InventoryLoader::loadFile(path);
+    if (!inventory)
+        return; // the command itself says what is wrong with it
+    const auto loaded = Keychain::loadAndWait(inventory.value());
+    if (!loaded)
+        print(stderr, QStringLiteral("pilothouse: keychain: %1; reading the secrets_dir files\n")
+                          .arg(loaded.error().message));
+}
+
 } // namespace
 
 bool isCommand(int argc, char **argv)
@@ -141,11 +173,16 @@ bool isCommand(int argc, char **argv)
         return true;
     if (CertsCommand::matches(command))
         return true;
+    if (CredentialsCommand::matches(command))
+        return true;
     return command == "status" || command == "watch";
 }
 
 int run(const QStringList &arguments)
 {
+    if (CredentialsCommand::matches(arguments.value(1).toUtf8()))
+        return CredentialsCommand::run(arguments);
+    preloadKeychain(arguments);
     if (SwitchoverCommand::matches(arguments.value(1).toUtf8()))
         return SwitchoverCommand::run(arguments);
     if (AuditCommand::matches(arguments.value(1).toUtf8()))

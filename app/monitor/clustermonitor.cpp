@@ -10,6 +10,7 @@
 #include "app/connectors/pg/pgpoolprobe.h"
 #include "app/connectors/ssh/sshoptions.h"
 #include "app/connectors/ssh/sshsession.h"
+#include "app/inventory/credentials.h"
 #include "app/monitor/clusterevents.h"
 #include "app/monitor/proxyprobe.h"
 #include "models/findings.h"
@@ -74,18 +75,7 @@ ClusterMonitor::~ClusterMonitor()
 
 Result<QString> ClusterMonitor::readMonitorPassword(const Inventory &inventory)
 {
-    const QString dir = inventory.settings.secretsDir;
-    if (dir.isEmpty())
-        return Error{
-            QStringLiteral(
-                "the inventory names no secrets_dir, so the monitoring role's password is unknown"),
-            inventory.path, 0, 0};
-    QFile file(dir + QStringLiteral("/pg_monitor_password"));
-    if (!file.open(QIODevice::ReadOnly))
-        return Error{QStringLiteral("cannot read the monitoring role's password: %1")
-                         .arg(file.errorString()),
-                     file.fileName(), 0, 0};
-    return QString::fromUtf8(file.readAll()).trimmed();
+    return Credentials::read(inventory, QStringLiteral("pg_monitor_password"));
 }
 
 void ClusterMonitor::start()

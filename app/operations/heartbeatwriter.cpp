@@ -2,6 +2,7 @@
 
 #include "app/connectors/http/certificatereader.h"
 #include "app/connectors/http/httpprobe.h"
+#include "app/inventory/credentials.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -23,19 +24,7 @@ constexpr auto AppRole = "app";
 
 Result<QString> readSecret(const Inventory &inventory, const QString &name)
 {
-    if (inventory.settings.secretsDir.isEmpty())
-        return Error{
-            QStringLiteral("the inventory names no secrets_dir, so the %1 secret is unknown")
-                .arg(name),
-            inventory.path, 0, 0};
-    QFile file(inventory.settings.secretsDir + u'/' + name);
-    if (!file.open(QIODevice::ReadOnly))
-        return Error{QStringLiteral("cannot read the %1 secret: %2").arg(name, file.errorString()),
-                     file.fileName(), 0, 0};
-    QString value = QString::fromUtf8(file.readAll());
-    while (value.endsWith(u'\n') || value.endsWith(u'\r'))
-        value.chop(1);
-    return value;
+    return Credentials::read(inventory, name);
 }
 
 bool validIdentifier(const QString &name)

@@ -7,6 +7,7 @@
 #include "app/connectors/ssh/sshexecjob.h"
 #include "app/connectors/ssh/sshoptions.h"
 #include "app/connectors/ssh/sshsession.h"
+#include "app/inventory/credentials.h"
 #include "app/monitor/clustermonitor.h"
 #include "app/operations/operationlock.h"
 
@@ -93,6 +94,8 @@ OperationContext::OperationContext(Inventory inventory, AuditTrail *audit, Opera
         m_audit->setOperation(operation, reason);
         if (!m_inventory.settings.secretsDir.isEmpty())
             m_audit->masker().addSecretsDir(m_inventory.settings.secretsDir);
+        for (const QString &value : Credentials::loadedValues(m_inventory))
+            m_audit->masker().addSecret(value);
     }
 }
 
@@ -125,11 +128,7 @@ ClusterSnapshot OperationContext::snapshot() const
 
 Result<QString> OperationContext::secret(const QString &fileName) const
 {
-    QFile file(m_inventory.settings.secretsDir + u'/' + fileName);
-    if (!file.open(QIODevice::ReadOnly))
-        return makeError(
-            QStringLiteral("cannot read the secret %1: %2").arg(file.fileName(), file.errorString()));
-    return QString::fromUtf8(file.readAll()).trimmed();
+    return Credentials::read(m_inventory, fileName);
 }
 
 void OperationContext::record(AuditKind kind, const QString &target, const QString &arguments,
