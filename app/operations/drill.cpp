@@ -241,7 +241,11 @@ QStringList Drill::unhealthy(const ClusterSnapshot &s, const QString &expectedPr
     int pgpoolsSeen = 0;
     for (const PgpoolInstanceState &p : s.pgpools) {
         if (!p.reachable) {
-            why.append(QStringLiteral("pgpool@%1 does not answer").arg(p.host));
+            why.append(QStringLiteral("pgpool@%1 does not answer%2")
+                           .arg(p.host, p.freshness.error.isEmpty()
+                                            ? QString()
+                                            : QStringLiteral(" (") + p.freshness.error.trimmed() +
+                                                  u')'));
             continue;
         }
         ++pgpoolsSeen;
@@ -452,7 +456,7 @@ RunbookNode Drill::buildTree()
                            [this](Done d) { waitFirstRound(std::move(d)); }),
          RunbookNode::step(QStringLiteral("etcd quorum"), 5000,
                            [this](Done d) { checkQuorum(std::move(d)); }),
-         RunbookNode::step(QStringLiteral("cluster healthy"), 5000,
+         RunbookNode::step(QStringLiteral("cluster healthy"), HealthWaitMs + 5000,
                            [this](Done d) { checkHealthy(std::move(d)); }),
          RunbookNode::step(QStringLiteral("SSH and Docker on every host"), 30000,
                            [this](Done d) { connectHosts(std::move(d)); })},
@@ -576,8 +580,22 @@ void Drill::checkQuorum(RunbookStep::Done done)
 
 void Drill::checkHealthy(RunbookStep::Done done)
 {
+    // A cluster that is still settling after earlier work (a pgpool whose
+    // children restart after a failover, a standby reconnecting) is waited
+    // for, with what is wrong said once; one that stays unhealthy is refused.
     const QStringList why = unhealthy(m_last);
     if (!why.isEmpty()) {
+        if (m_healthWaitStartMs == 0) {
+            m_healthWaitStartMs = nowMs();
+            addEvent(QStringLiteral("drill"),
+                     QStringLiteral("waiting up to %1 s for the cluster to be healthy: %2")
+                         .arg(HealthWaitMs / 1000)
+                         .arg(why.join(QStringLiteral("; "))));
+        }
+        if (nowMs() - m_healthWaitStartMs < HealthWaitMs) {
+            QTimer::singleShot(500, this, [this, done] { checkHealthy(done); });
+            return;
+        }
         done(
             error(QStringLiteral("the cluster is not healthy: ") + why.join(QStringLiteral("; "))));
         return;

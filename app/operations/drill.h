@@ -189,6 +189,9 @@ private:
     QList<Sample> m_samples;
     QSet<QString> m_seenEvents;
     ClusterSnapshot m_last;
+    // The preflight waits this long for a cluster that is still settling.
+    static constexpr qint64 HealthWaitMs = 45000;
+    qint64 m_healthWaitStartMs = 0;
     QList<std::function<void()>> m_snapshotWaiters;
     QList<HeartbeatWrite> m_lost;
     bool m_lostRead = false;
