@@ -3,46 +3,35 @@
 #include "app/operations/pgpoolrepair.h"
 #include "app/operations/rejoin.h"
 
+#include <QJsonObject>
 #include <QPointer>
 
 namespace Pilothouse {
 namespace {
 
-QStringList failedSteps(const RunbookReport &report)
-{
-    QStringList out;
-    for (const RunbookStepReport &s : report.steps) {
-        if (s.kind == RunbookStepReport::Kind::Step &&
-            (s.outcome == RunbookOutcome::Failed || s.outcome == RunbookOutcome::TimedOut))
-            out.append(s.name + QStringLiteral(": ") + s.message);
-    }
-    return out;
-}
-
-// ---------------------------------------------------------------- rejoin
-
-class RejoinRun final : public OperationRun
+// An engine operation with a dry run (Rejoin, PgpoolRepair) as an
+// OperationRun: prepare() runs the dry run for the preflight, start() the
+// real one; both share the engine's options, steps and cancel. The
+// subclass says what the dry run showed and what a success means.
+template<typename Engine, typename Options, typename Outcome>
+class DryRunFirst : public OperationRun
 {
 public:
-    RejoinRun(Inventory inventory, QString node, QObject *parent)
+    DryRunFirst(Inventory inventory, Options options, QObject *parent)
         : OperationRun(parent)
         , m_inventory(std::move(inventory))
-    {
-        m_options.node = std::move(node);
-        if (m_options.node.isEmpty())
-            m_refusals.append(tr("no node is chosen"));
-    }
+        , m_options(std::move(options))
+    {}
 
-    ~RejoinRun() override
+    ~DryRunFirst() override
     {
-        // A dry run still reading when the wizard goes back: stop it (it has
-        // changed nothing; its lock lease expires if the cancel cannot finish).
+        // A dry run still reading when the wizard goes back or closes: stop it
+        // (it has changed nothing; its lock lease expires if the cancel
+        // cannot finish).
         if (m_probe && m_probe->isRunning())
-            m_probe->cancel(QStringLiteral("the console's rejoin wizard was closed"));
+            m_probe->cancel(QStringLiteral("the console's wizard was closed"));
     }
 
-    QString kind() const override { return QStringLiteral("rejoin"); }
-    QString title() const override { return tr("Rejoin %1").arg(m_options.node); }
     QStringList refusals() const override { return m_refusals; }
     bool isPreparing() const override { return m_preparing; }
 
@@ -50,44 +39,20 @@ public:
     {
         if (m_probe || !m_refusals.isEmpty() || state() != State::Ready)
             return;
-        RejoinOptions dry = m_options;
+        Options dry = m_options;
         dry.reason = reason.trimmed();
         dry.dryRun = true;
         m_preparing = true;
-        m_probe = new Rejoin(m_inventory, dry, this);
-        connect(m_probe, &Rejoin::forkRead, this, [this](const TimelineFork &fork) {
-            m_fork = fork;
-            m_haveFork = true;
-            Q_EMIT preflightChanged();
-        });
-        connect(m_probe, &Rejoin::finished, this, [this](const RejoinResult &r) {
+        m_probe = new Engine(m_inventory, dry, this);
+        watchProbe(m_probe);
+        this->connect(m_probe, &Engine::finished, this, [this](const Outcome &r) {
             m_preparing = false;
-            if (!r.ok) {
+            if (!r.ok)
                 m_refusals = r.refusals.isEmpty() ? QStringList{r.error} : r.refusals;
-            } else {
-                m_fork = r.fork;
-                m_haveFork = true;
-            }
+            prepared(r);
             Q_EMIT preflightChanged();
         });
         m_probe->start();
-    }
-
-    QString preflightText() const override
-    {
-        RejoinOptions shown = m_options;
-        QString t = Rejoin(m_inventory, shown).preflightText();
-        t.replace(QStringLiteral(" (reason: )"), QString());
-        t += QStringLiteral("\n") + tr("The timeline fork (read now; nothing was changed)") + u'\n';
-        if (m_haveFork)
-            t += m_fork.toText();
-        else if (m_preparing)
-            t += tr("reading the primary's timeline history, %1's pg_control and WAL, and "
-                    "pg_rewind --dry-run…")
-                     .arg(m_options.node);
-        else
-            t += tr("not read");
-        return t;
     }
 
     void start(const QString &reason) override
@@ -95,28 +60,16 @@ public:
         if (state() != State::Ready || !m_refusals.isEmpty() || m_preparing)
             return;
         m_options.reason = reason.trimmed();
-        m_rejoin = new Rejoin(m_inventory, m_options, this);
-        connect(m_rejoin, &Rejoin::stepStarted, this, &OperationRun::stepStarted);
-        connect(m_rejoin, &Rejoin::stepCompleted, this, &OperationRun::stepFinished);
-        connect(m_rejoin, &Rejoin::progress, this, &OperationRun::progress);
-        connect(m_rejoin, &Rejoin::forkRead, this, [this](const TimelineFork &fork) {
-            m_fork = fork;
-            m_haveFork = true;
-            Q_EMIT observed(QStringLiteral("repmgr"),
-                            fork.diverged
-                                ? tr("%1 diverged at %2: %3 bytes of WAL past the fork; plan %4")
-                                      .arg(fork.node, fork.forkLsn)
-                                      .arg(fork.walAtRiskBytes)
-                                      .arg(fork.plan)
-                                : tr("%1 has not diverged; plan %2").arg(fork.node, fork.plan));
-        });
-        connect(m_rejoin, &Rejoin::finished, this, [this](const RejoinResult &r) {
+        m_engine = new Engine(m_inventory, m_options, this);
+        this->connect(m_engine, &Engine::stepStarted, this, &OperationRun::stepStarted);
+        this->connect(m_engine, &Engine::stepCompleted, this, &OperationRun::stepFinished);
+        this->connect(m_engine, &Engine::progress, this, &OperationRun::progress);
+        watchEngine(m_engine);
+        this->connect(m_engine, &Engine::finished, this, [this](const Outcome &r) {
             m_result = r;
             QString summary;
             if (r.ok)
-                summary = tr("%1 streams from %2 again (%3) after %4 s.")
-                              .arg(m_options.node, r.fork.primary, r.method)
-                              .arg(r.rejoinSeconds, 0, 'f', 1);
+                summary = succeeded(r);
             else if (r.refused)
                 summary = tr("Refused, nothing was changed: %1").arg(r.error);
             else if (state() == State::Cancelling)
@@ -124,10 +77,10 @@ public:
             else
                 summary = tr("Failed: %1").arg(r.error);
             setState(State::Finished);
-            Q_EMIT finished(r.ok, summary, rejoinReportJson(r, m_options));
+            Q_EMIT finished(r.ok, summary, reportJson(r));
         });
         setState(State::Running);
-        m_rejoin->start();
+        m_engine->start();
     }
 
     void cancel() override
@@ -139,86 +92,163 @@ public:
             Q_EMIT finished(false, tr("Cancelled before it started; nothing was changed."), {});
             return;
         }
-        if (state() != State::Running || !m_rejoin)
+        if (state() != State::Running || !m_engine)
             return;
         setState(State::Cancelling);
         Q_EMIT observed(QStringLiteral("operation"),
                         tr("cancel asked: the running step finishes, then the cleanup runs"));
-        m_rejoin->cancel(tr("cancelled by the operator in the console"));
+        m_engine->cancel(tr("cancelled by the operator in the console"));
+    }
+
+protected:
+    // The dry run has finished (ok or not): keep what it showed.
+    virtual void prepared(const Outcome &dryRun) = 0;
+    // The summary of a run that succeeded.
+    virtual QString succeeded(const Outcome &result) const = 0;
+    virtual QJsonObject reportJson(const Outcome &result) const = 0;
+    // Extra signals of the engine, for the dry run and the run.
+    virtual void watchProbe(Engine *) {}
+    virtual void watchEngine(Engine *) {}
+
+    // The engine's own account of what it does, without the empty reason.
+    QString engineText() const
+    {
+        QString t = Engine(m_inventory, m_options).preflightText();
+        t.replace(QStringLiteral(" (reason: )"), QString());
+        return t;
+    }
+    // The runbook's steps, failed ones first.
+    static QString stepsText(const RunbookReport &report)
+    {
+        QString t;
+        const QStringList failed = report.failedSteps();
+        if (!failed.isEmpty())
+            t += tr("Steps that failed:") + u'\n' + failed.join(u'\n') + QStringLiteral("\n\n");
+        return t + tr("Steps:") + u'\n' + report.toText();
+    }
+
+    Inventory m_inventory;
+    Options m_options;
+    QStringList m_refusals;
+    bool m_preparing = false;
+    QPointer<Engine> m_probe;
+    Engine *m_engine = nullptr;
+    Outcome m_result;
+};
+
+// ---------------------------------------------------------------- rejoin
+
+class RejoinRun final : public DryRunFirst<Rejoin, RejoinOptions, RejoinResult>
+{
+public:
+    RejoinRun(Inventory inventory, const QString &node, QObject *parent)
+        : DryRunFirst(std::move(inventory), optionsFor(node), parent)
+    {
+        if (node.isEmpty())
+            m_refusals.append(tr("no node is chosen"));
+    }
+
+    QString kind() const override { return QStringLiteral("rejoin"); }
+    QString title() const override { return tr("Rejoin %1").arg(m_options.node); }
+
+    QString preflightText() const override
+    {
+        QString t = engineText() + QStringLiteral("\n") +
+                    tr("The timeline fork (read now; nothing was changed)") + u'\n';
+        if (m_haveFork)
+            t += m_fork.toText();
+        else if (m_preparing)
+            t += tr("reading the primary's timeline history, %1's pg_control and WAL, and "
+                    "pg_rewind --dry-run…")
+                     .arg(m_options.node);
+        else
+            t += tr("not read");
+        return t;
     }
 
     QString detailsText() const override
     {
-        if (!m_rejoin)
+        if (!m_engine)
             return {};
-        QString t;
-        if (m_haveFork)
-            t += m_fork.toText() + u'\n';
-        const QStringList failed = failedSteps(m_result.runbook);
-        if (!failed.isEmpty())
-            t += tr("Steps that failed:") + u'\n' + failed.join(u'\n') + QStringLiteral("\n\n");
-        t += tr("Steps:") + u'\n' + m_result.runbook.toText();
-        return t;
+        return (m_haveFork ? m_fork.toText() + u'\n' : QString()) + stepsText(m_result.runbook);
+    }
+
+protected:
+    void prepared(const RejoinResult &r) override
+    {
+        if (r.ok)
+            keepFork(r.fork);
+    }
+
+    QString succeeded(const RejoinResult &r) const override
+    {
+        return tr("%1 streams from %2 again (%3) after %4 s.")
+            .arg(m_options.node, r.fork.primary, r.method)
+            .arg(r.rejoinSeconds, 0, 'f', 1);
+    }
+
+    QJsonObject reportJson(const RejoinResult &r) const override
+    {
+        return rejoinReportJson(r, m_options);
+    }
+
+    void watchProbe(Rejoin *probe) override
+    {
+        connect(probe, &Rejoin::forkRead, this, [this](const TimelineFork &fork) {
+            keepFork(fork);
+            Q_EMIT preflightChanged();
+        });
+    }
+
+    void watchEngine(Rejoin *rejoin) override
+    {
+        connect(rejoin, &Rejoin::forkRead, this, [this](const TimelineFork &fork) {
+            keepFork(fork);
+            Q_EMIT observed(QStringLiteral("repmgr"),
+                            fork.diverged
+                                ? tr("%1 diverged at %2: %3 bytes of WAL past the fork; plan %4")
+                                      .arg(fork.node, fork.forkLsn)
+                                      .arg(fork.walAtRiskBytes)
+                                      .arg(fork.plan)
+                                : tr("%1 has not diverged; plan %2").arg(fork.node, fork.plan));
+        });
     }
 
 private:
-    Inventory m_inventory;
-    RejoinOptions m_options;
-    QStringList m_refusals;
-    QPointer<Rejoin> m_probe;
-    bool m_preparing = false;
+    static RejoinOptions optionsFor(const QString &node)
+    {
+        RejoinOptions o;
+        o.node = node;
+        return o;
+    }
+
+    void keepFork(const TimelineFork &fork)
+    {
+        m_fork = fork;
+        m_haveFork = true;
+    }
+
     TimelineFork m_fork;
     bool m_haveFork = false;
-    Rejoin *m_rejoin = nullptr;
-    RejoinResult m_result;
 };
 
 // ---------------------------------------------------------------- pgpool repair
 
-class PgpoolRepairRun final : public OperationRun
+class PgpoolRepairRun final
+    : public DryRunFirst<PgpoolRepair, PgpoolRepairOptions, PgpoolRepairResult>
 {
 public:
     PgpoolRepairRun(Inventory inventory, QObject *parent)
-        : OperationRun(parent)
-        , m_inventory(std::move(inventory))
+        : DryRunFirst(std::move(inventory), PgpoolRepairOptions{}, parent)
     {}
-
-    ~PgpoolRepairRun() override
-    {
-        if (m_probe && m_probe->isRunning())
-            m_probe->cancel(QStringLiteral("the console's pgpool repair wizard was closed"));
-    }
 
     QString kind() const override { return QStringLiteral("pgpool-repair"); }
     QString title() const override { return tr("Repair the pgpools"); }
-    QStringList refusals() const override { return m_refusals; }
-    bool isPreparing() const override { return m_preparing; }
-
-    void prepare(const QString &reason) override
-    {
-        if (m_probe || state() != State::Ready)
-            return;
-        PgpoolRepairOptions dry = m_options;
-        dry.reason = reason.trimmed();
-        dry.dryRun = true;
-        m_preparing = true;
-        m_probe = new PgpoolRepair(m_inventory, dry, this);
-        connect(m_probe, &PgpoolRepair::finished, this, [this](const PgpoolRepairResult &r) {
-            m_preparing = false;
-            m_seen = r;
-            m_haveSeen = true;
-            if (!r.ok)
-                m_refusals = r.refusals.isEmpty() ? QStringList{r.error} : r.refusals;
-            Q_EMIT preflightChanged();
-        });
-        m_probe->start();
-    }
 
     QString preflightText() const override
     {
-        QString t = PgpoolRepair(m_inventory, m_options).preflightText();
-        t.replace(QStringLiteral(" (reason: )"), QString());
-        t += u'\n' + tr("What each pgpool gets wrong (read now; nothing was changed)") + u'\n';
+        QString t = engineText() + u'\n' +
+                    tr("What each pgpool gets wrong (read now; nothing was changed)") + u'\n';
         if (!m_haveSeen) {
             t += m_preparing ? tr("reading every layer and opening a session through each "
                                   "pgpool…")
@@ -237,62 +267,35 @@ public:
         return t;
     }
 
-    void start(const QString &reason) override
-    {
-        if (state() != State::Ready || !m_refusals.isEmpty() || m_preparing)
-            return;
-        m_options.reason = reason.trimmed();
-        m_repair = new PgpoolRepair(m_inventory, m_options, this);
-        connect(m_repair, &PgpoolRepair::stepStarted, this, &OperationRun::stepStarted);
-        connect(m_repair, &PgpoolRepair::stepCompleted, this, &OperationRun::stepFinished);
-        connect(m_repair, &PgpoolRepair::progress, this, &OperationRun::progress);
-        connect(m_repair, &PgpoolRepair::finished, this, [this](const PgpoolRepairResult &r) {
-            m_result = r;
-            QString summary;
-            if (r.ok)
-                summary = r.repairs.isEmpty()
-                              ? tr("Every pgpool already agreed: nothing was changed.")
-                              : tr("Every pgpool agrees on %1 again (%n repaired).", nullptr,
-                                   int(r.repairs.size()))
-                                    .arg(r.primary);
-            else if (r.refused)
-                summary = tr("Refused, nothing was changed: %1").arg(r.error);
-            else if (state() == State::Cancelling)
-                summary = tr("Cancelled: %1").arg(r.error);
-            else
-                summary = tr("Failed: %1").arg(r.error);
-            setState(State::Finished);
-            Q_EMIT finished(r.ok, summary, pgpoolRepairReportJson(r, m_options));
-        });
-        setState(State::Running);
-        m_repair->start();
-    }
-
-    void cancel() override
-    {
-        if (state() == State::Ready) {
-            if (m_probe && m_probe->isRunning())
-                m_probe->cancel(tr("cancelled by the operator in the console"));
-            setState(State::Finished);
-            Q_EMIT finished(false, tr("Cancelled before it started; nothing was changed."), {});
-            return;
-        }
-        if (state() != State::Running || !m_repair)
-            return;
-        setState(State::Cancelling);
-        m_repair->cancel(tr("cancelled by the operator in the console"));
-    }
-
     QString detailsText() const override
     {
-        if (!m_repair)
+        if (!m_engine)
             return {};
         QString t = tr("Before:") + u'\n' + seenText(m_result);
         if (!m_result.repairs.isEmpty())
             t += u'\n' + tr("Done:") + u'\n' + QStringLiteral("  • ") +
                  m_result.repairs.join(QStringLiteral("\n  • ")) + u'\n';
-        t += u'\n' + tr("Steps:") + u'\n' + m_result.runbook.toText();
-        return t;
+        return t + u'\n' + stepsText(m_result.runbook);
+    }
+
+protected:
+    void prepared(const PgpoolRepairResult &r) override
+    {
+        m_seen = r;
+        m_haveSeen = true;
+    }
+
+    QString succeeded(const PgpoolRepairResult &r) const override
+    {
+        return r.repairs.isEmpty() ? tr("Every pgpool already agreed: nothing was changed.")
+                                   : tr("Every pgpool agrees on %1 again (%n repaired).", nullptr,
+                                        int(r.repairs.size()))
+                                         .arg(r.primary);
+    }
+
+    QJsonObject reportJson(const PgpoolRepairResult &r) const override
+    {
+        return pgpoolRepairReportJson(r, m_options);
     }
 
 private:
@@ -311,15 +314,8 @@ private:
         return t;
     }
 
-    Inventory m_inventory;
-    PgpoolRepairOptions m_options;
-    QStringList m_refusals;
-    QPointer<PgpoolRepair> m_probe;
-    bool m_preparing = false;
     PgpoolRepairResult m_seen;
     bool m_haveSeen = false;
-    PgpoolRepair *m_repair = nullptr;
-    PgpoolRepairResult m_result;
 };
 
 QString nodeState(const PostgresNodeState &n)

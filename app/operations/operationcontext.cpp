@@ -3,6 +3,7 @@
 #include "app/connectors/docker/dockerclient.h"
 #include "app/connectors/docker/dockerexec.h"
 #include "app/connectors/docker/dockerreply.h"
+#include "app/connectors/etcd/etcdclusterprobe.h"
 #include "app/connectors/pg/pgconnection.h"
 #include "app/connectors/ssh/sshexecjob.h"
 #include "app/connectors/ssh/sshoptions.h"
@@ -10,6 +11,7 @@
 #include "app/inventory/credentials.h"
 #include "app/monitor/clustermonitor.h"
 #include "app/operations/operationlock.h"
+#include "app/operations/runbook.h"
 
 #include <QFile>
 #include <QPointer>
@@ -129,6 +131,116 @@ ClusterSnapshot OperationContext::snapshot() const
 Result<QString> OperationContext::secret(const QString &fileName) const
 {
     return Credentials::read(m_inventory, fileName);
+}
+
+OperationContext *OperationContext::createOwn(const Inventory &inventory,
+                                             const QString &operation, const QString &reason,
+                                             QObject *owner)
+{
+    const auto members = EtcdClusterProbe::membersOf(inventory);
+    auto *audit = new AuditTrail(AuditTrail::defaultFilePath(inventory), owner);
+    audit->setMirror(members, AuditTrail::etcdPrefix(inventory.settings.stack));
+    auto *lock = new OperationLock(members, OperationLock::keyFor(inventory.settings.stack),
+                                   OperationLockHolder::current(operation, reason), owner);
+    return new OperationContext(inventory, audit, lock, operation, reason, owner);
+}
+
+void OperationContext::cancelOnLockLoss(Runbook *runbook)
+{
+    if (!m_lock)
+        return;
+    QPointer<Runbook> guarded(runbook);
+    connect(m_lock, &OperationLock::lost, runbook, [guarded](const Error &e) {
+        if (guarded)
+            guarded->cancel(QStringLiteral("the operation lock was lost: ") + e.message);
+    });
+}
+
+void OperationContext::openAudit(bool ownTrail, const QString &target, const QString &command,
+                                 std::function<void(bool, const QString &)> done)
+{
+    if (!m_audit) {
+        done(true, QStringLiteral("no audit trail given: nothing recorded"));
+        return;
+    }
+    auto started = [this, target, command, done](const QString &note) {
+        recordOperation(target, command, QStringLiteral("started"), true);
+        done(true, note);
+    };
+    if (!ownTrail) {
+        started(QStringLiteral("the calling operation's trail %1").arg(m_audit->filePath()));
+        return;
+    }
+    if (const auto e = m_audit->open()) {
+        done(false, QStringLiteral("the audit trail %1 cannot be used: %2")
+                        .arg(m_audit->filePath(), e->message));
+        return;
+    }
+    AuditTrail *audit = m_audit;
+    audit->syncFromEtcd(this, [audit, started](const Result<int> &r) {
+        started(r ? QStringLiteral("%1 (head seq %2, %3 entries taken from etcd)")
+                        .arg(audit->filePath())
+                        .arg(audit->lastSeq())
+                        .arg(r.value())
+                  : QStringLiteral("%1 (head seq %2; etcd not compared: %3)")
+                        .arg(audit->filePath())
+                        .arg(audit->lastSeq())
+                        .arg(r.error().message));
+    });
+}
+
+void OperationContext::flushAudit(std::function<void()> then)
+{
+    if (!m_audit || m_audit->mirrorPrefix().isEmpty() || m_audit->pendingMirrors() == 0) {
+        then();
+        return;
+    }
+    auto once = std::make_shared<bool>(false);
+    auto finish = [then, once] {
+        if (*once)
+            return;
+        *once = true;
+        then();
+    };
+    m_audit->flush(this, [finish](const Result<int> &) { finish(); });
+    QTimer::singleShot(5000, this, finish);
+}
+
+ClusterMonitor *OperationContext::startMonitor(
+    int intervalMs, int firstRoundTimeoutMs, QObject *owner,
+    std::function<void(const Result<ClusterSnapshot> &)> ready)
+{
+    auto password = ClusterMonitor::readMonitorPassword(m_inventory);
+    if (!password) {
+        QTimer::singleShot(0, owner, [ready, e = password.error()] { ready(e); });
+        return nullptr;
+    }
+    ClusterMonitor::Options o;
+    o.intervalMs = intervalMs;
+    o.monitorPassword = password.value();
+    o.firstRoundTimeoutMs = firstRoundTimeoutMs;
+    auto *monitor = new ClusterMonitor(m_inventory, o, owner);
+    connect(monitor, &ClusterMonitor::firstRoundFinished, owner, [monitor, owner, ready] {
+        // The first round may still lack repmgr's view or a pgpool that the
+        // swarm read only just named: give them a few more rounds.
+        auto *poll = new QTimer(owner);
+        auto left = std::make_shared<int>(20);
+        connect(poll, &QTimer::timeout, owner, [monitor, poll, left, ready] {
+            const ClusterSnapshot s = monitor->snapshot();
+            bool complete = !s.pgpools.isEmpty();
+            for (const PostgresNodeState &n : s.postgres)
+                complete = complete && (!n.reachable || !n.repmgr.isEmpty());
+            for (const PgpoolInstanceState &p : s.pgpools)
+                complete = complete && p.freshness.readAt.isValid();
+            if (!complete && --*left > 0)
+                return;
+            poll->deleteLater();
+            ready(s);
+        });
+        poll->start(250);
+    });
+    monitor->start();
+    return monitor;
 }
 
 void OperationContext::record(AuditKind kind, const QString &target, const QString &arguments,

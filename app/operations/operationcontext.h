@@ -22,9 +22,11 @@ class QTimer;
 
 namespace Pilothouse {
 
+class ClusterMonitor;
 class DockerClient;
 class OperationLock;
 class PgConnection;
+class Runbook;
 
 // What an SSH command returned (a non-zero exit code is a result, not an error).
 struct SshCommandResult
@@ -61,6 +63,11 @@ public:
     using SshCallback = std::function<void(const Result<SshCommandResult> &)>;
     using DockerCallback = std::function<void(const Result<DockerResponse> &)>;
 
+    // An operation's own context: an audit trail mirrored to etcd and the
+    // cluster's lock, taken for `operation`; the three owned by `owner`.
+    static OperationContext *createOwn(const Inventory &inventory, const QString &operation,
+                                       const QString &reason, QObject *owner);
+
     // `audit` and `lock` may be null (tests, dry runs): then nothing is
     // recorded / there is no lock. Calls audit->setOperation(operation, reason)
     // and adds the inventory's secrets_dir to its masker.
@@ -85,6 +92,30 @@ public:
     // and with its outcome; stamped with the operation and reason.
     void recordOperation(const QString &target, const QString &arguments, const QString &result,
                          bool ok);
+
+    // Readies the trail at the start of an operation that holds the lock.
+    // `ownTrail`: the operation made the trail itself, so it is opened now
+    // (no other console appends while the lock is held) and compared with
+    // etcd's copy; otherwise it is the calling operation's and already open.
+    // Then "<command>: started" is recorded on `target` and `done(true, note)`
+    // follows; `done(false, why)` when the file cannot be used. Without a
+    // trail nothing is recorded and `done(true, …)` says so.
+    void openAudit(bool ownTrail, const QString &target, const QString &command,
+                   std::function<void(bool ok, const QString &note)> done);
+    // Cancels `runbook` when the lock is lost: the operation must stop acting.
+    void cancelOnLockLoss(Runbook *runbook);
+
+    // At the end: waits (≤ 5 s) until the trail's etcd mirror has every entry,
+    // then `then`; at once when nothing is pending.
+    void flushAudit(std::function<void()> then);
+
+    // A monitor for the operation's preflight and verify steps, started now
+    // and owned by `owner`. `ready` gets the first snapshot in which every
+    // layer has answered and repmgr's view and every pgpool's backends are
+    // read (the best one 5 s after the first round otherwise), or why no
+    // monitor could start (then the monitor returned is null).
+    ClusterMonitor *startMonitor(int intervalMs, int firstRoundTimeoutMs, QObject *owner,
+                                 std::function<void(const Result<ClusterSnapshot> &)> ready);
 
     // Each returns an id for cancel(); the callback is called exactly once
     // (never from inside the call), unless this object is destroyed first.

@@ -222,15 +222,11 @@ void PgpoolRepair::start()
     m_result.dryRun = m_options.dryRun;
     m_startedMs = nowMs();
     if (!m_context) {
-        const auto members = EtcdClusterProbe::membersOf(m_inventory);
-        m_audit = new AuditTrail(AuditTrail::defaultFilePath(m_inventory), this);
-        m_audit->setMirror(members, AuditTrail::etcdPrefix(m_inventory.settings.stack));
         const QString operation = m_options.dryRun ? QStringLiteral("pgpool repair (dry run)")
                                                    : QStringLiteral("pgpool repair");
-        m_lock = new OperationLock(members, OperationLock::keyFor(m_inventory.settings.stack),
-                                   OperationLockHolder::current(operation, m_options.reason), this);
-        m_context =
-            new OperationContext(m_inventory, m_audit, m_lock, operation, m_options.reason, this);
+        m_context = OperationContext::createOwn(m_inventory, operation, m_options.reason, this);
+        m_audit = m_context->audit();
+        m_lock = m_context->lock();
         m_ownContext = true;
     }
     m_context->setSnapshotSource([this] { return lastSnapshot(); });
@@ -239,12 +235,7 @@ void PgpoolRepair::start()
     connect(m_runbook, &Runbook::stepFinished, this, &PgpoolRepair::stepCompleted);
     connect(m_runbook, &Runbook::progress, this, &PgpoolRepair::progress);
     connect(m_runbook, &Runbook::finished, this, &PgpoolRepair::runbookFinished);
-    if (OperationLock *lock = m_context->lock()) {
-        connect(lock, &OperationLock::lost, this, [this](const Error &e) {
-            if (m_runbook)
-                m_runbook->cancel(QStringLiteral("the operation lock was lost: ") + e.message);
-        });
-    }
+    m_context->cancelOnLockLoss(m_runbook);
     m_runbook->start();
 }
 
@@ -260,20 +251,10 @@ void PgpoolRepair::runbookFinished(const RunbookReport &report)
     m_result.durationSeconds = double(nowMs() - m_startedMs) / 1000.0;
     m_result.ok = report.succeeded();
     if (!m_result.ok) {
-        QStringList failed;
-        for (const RunbookStepReport &s : report.steps) {
-            if (s.kind == RunbookStepReport::Kind::Step &&
-                (s.outcome == RunbookOutcome::Failed || s.outcome == RunbookOutcome::TimedOut))
-                failed.append(s.name + QStringLiteral(": ") + s.message);
-        }
+        const QStringList failed = report.failedSteps();
         m_result.refused = !m_changed && report.outcome == RunbookOutcome::Failed;
-        if (m_result.refused) {
-            for (const RunbookStepReport &s : report.steps) {
-                if (s.kind == RunbookStepReport::Kind::Step &&
-                    (s.outcome == RunbookOutcome::Failed || s.outcome == RunbookOutcome::TimedOut))
-                    m_result.refusals.append(s.message);
-            }
-        }
+        if (m_result.refused)
+            m_result.refusals = report.failedMessages();
         m_result.error = (m_result.refused ? QStringLiteral("refused: ") : QString()) +
                          (failed.isEmpty() ? report.message : failed.join(QStringLiteral("; ")));
         if (!report.cleanupErrors.isEmpty())
@@ -291,20 +272,10 @@ void PgpoolRepair::runbookFinished(const RunbookReport &report)
                                                   : m_result.repairs.join(QStringLiteral("; ")))
                 : (m_result.refused ? QString() : QStringLiteral("failed: ")) + m_result.error,
             m_result.ok);
-    AuditTrail *audit = m_context->audit();
-    if (m_auditOpened && audit && !audit->mirrorPrefix().isEmpty() && audit->pendingMirrors() > 0) {
-        auto once = std::make_shared<bool>(false);
-        auto done = [this, once] {
-            if (*once)
-                return;
-            *once = true;
-            finish();
-        };
-        audit->flush(this, [done](const Result<int> &) { done(); });
-        QTimer::singleShot(5000, this, done);
-        return;
-    }
-    finish();
+    if (m_auditOpened)
+        m_context->flushAudit([this] { finish(); });
+    else
+        finish();
 }
 
 void PgpoolRepair::finish()
@@ -317,73 +288,33 @@ void PgpoolRepair::finish()
 
 void PgpoolRepair::openAudit(Done done)
 {
-    AuditTrail *audit = m_context->audit();
-    auto started = [this, done](const QString &note) {
-        m_auditOpened = true;
-        m_context->recordOperation(QStringLiteral("pgpool"),
-                                   m_options.dryRun ? QStringLiteral("pgpool-repair --dry-run")
-                                                    : QStringLiteral("pgpool-repair"),
-                                   QStringLiteral("started"), true);
-        done(true, note);
-    };
-    if (!audit) {
-        done(true, QStringLiteral("no audit trail given: nothing recorded"));
-        return;
-    }
-    if (!m_audit) {
-        started(QStringLiteral("the calling operation's trail"));
-        return;
-    }
-    if (const auto e = audit->open()) {
-        done(false, QStringLiteral("the audit trail %1 cannot be used: %2")
-                        .arg(audit->filePath(), e->message));
-        return;
-    }
-    audit->syncFromEtcd(this, [audit, started](const Result<int> &r) {
-        started(
-            QStringLiteral("%1 (head seq %2%3)")
-                .arg(audit->filePath())
-                .arg(audit->lastSeq())
-                .arg(r ? QString() : QStringLiteral("; etcd not compared: ") + r.error().message));
-    });
+    m_context->openAudit(m_audit != nullptr, QStringLiteral("pgpool"),
+                         m_options.dryRun ? QStringLiteral("pgpool-repair --dry-run")
+                                          : QStringLiteral("pgpool-repair"),
+                         [this, done](bool ok, const QString &note) {
+                             m_auditOpened = ok && m_context->audit();
+                             done(ok, note);
+                         });
 }
 
 void PgpoolRepair::readCluster(Done done)
 {
-    auto password = ClusterMonitor::readMonitorPassword(m_inventory);
-    if (!password) {
-        done(false, password.error().toString());
-        return;
-    }
-    ClusterMonitor::Options o;
-    o.intervalMs = m_options.monitorIntervalMs;
-    o.monitorPassword = password.value();
-    o.firstRoundTimeoutMs = qMax(5000, m_options.preflightTimeoutMs - 5000);
     delete m_monitor;
-    m_monitor = new ClusterMonitor(m_inventory, o, this);
-    connect(m_monitor, &ClusterMonitor::firstRoundFinished, this, [this, done] {
-        // pgpool's backends come from a second query; wait (≤ 5 s) for every instance's.
-        auto *poll = new QTimer(this);
-        auto left = std::make_shared<int>(20);
-        connect(poll, &QTimer::timeout, this, [this, poll, left, done] {
-            const ClusterSnapshot s = m_monitor->snapshot();
-            bool complete = !s.pgpools.isEmpty();
-            for (const PgpoolInstanceState &p : s.pgpools)
-                complete = complete && p.freshness.readAt.isValid();
-            if (!complete && --*left > 0)
+    m_monitor = m_context->startMonitor(
+        m_options.monitorIntervalMs, qMax(5000, m_options.preflightTimeoutMs - 5000), this,
+        [this, done](const Result<ClusterSnapshot> &read) {
+            if (!read) {
+                done(false, read.error().toString());
                 return;
-            poll->deleteLater();
-            m_before = s;
+            }
+            m_before = read.value();
             m_read = true;
             done(true, QStringLiteral("%1 PostgreSQL nodes, %2 pgpool instances, etcd %3/%4")
-                           .arg(s.postgres.size())
-                           .arg(s.pgpools.size())
-                           .arg(s.etcd.healthyMembers)
-                           .arg(s.etcd.clusterSize));
+                           .arg(m_before.postgres.size())
+                           .arg(m_before.pgpools.size())
+                           .arg(m_before.etcd.healthyMembers)
+                           .arg(m_before.etcd.clusterSize));
         });
-        poll->start(250);
-    });
-    m_monitor->start();
 }
 
 void PgpoolRepair::checkCluster(Done done)

@@ -419,15 +419,11 @@ void Rejoin::start()
     m_result.fork.node = m_options.node;
     m_startedMs = nowMs();
     if (!m_context) {
-        const auto members = EtcdClusterProbe::membersOf(m_inventory);
-        m_audit = new AuditTrail(AuditTrail::defaultFilePath(m_inventory), this);
-        m_audit->setMirror(members, AuditTrail::etcdPrefix(m_inventory.settings.stack));
         const QString operation = QStringLiteral("rejoin %1%2").arg(
             m_options.node, m_options.dryRun ? QStringLiteral(" (dry run)") : QString());
-        m_lock = new OperationLock(members, OperationLock::keyFor(m_inventory.settings.stack),
-                                   OperationLockHolder::current(operation, m_options.reason), this);
-        m_context = new OperationContext(m_inventory, m_audit, m_lock, operation,
-                                         m_options.reason, this);
+        m_context = OperationContext::createOwn(m_inventory, operation, m_options.reason, this);
+        m_audit = m_context->audit();
+        m_lock = m_context->lock();
         m_ownContext = true;
     }
     m_context->setSnapshotSource([this] { return lastSnapshot(); });
@@ -436,12 +432,7 @@ void Rejoin::start()
     connect(m_runbook, &Runbook::stepFinished, this, &Rejoin::stepCompleted);
     connect(m_runbook, &Runbook::progress, this, &Rejoin::progress);
     connect(m_runbook, &Runbook::finished, this, &Rejoin::runbookFinished);
-    if (OperationLock *lock = m_context->lock()) {
-        connect(lock, &OperationLock::lost, this, [this](const Error &e) {
-            if (m_runbook)
-                m_runbook->cancel(QStringLiteral("the operation lock was lost: ") + e.message);
-        });
-    }
+    m_context->cancelOnLockLoss(m_runbook);
     m_runbook->start();
 }
 
@@ -457,19 +448,10 @@ void Rejoin::runbookFinished(const RunbookReport &report)
     m_result.durationSeconds = double(nowMs() - m_startedMs) / 1000.0;
     m_result.ok = report.succeeded();
     if (!m_result.ok) {
-        QStringList failed;
-        for (const RunbookStepReport &s : report.steps) {
-            if (s.kind != RunbookStepReport::Kind::Group &&
-                (s.outcome == RunbookOutcome::Failed || s.outcome == RunbookOutcome::TimedOut))
-                failed.append(s.name + QStringLiteral(": ") + s.message);
-        }
+        const QStringList failed = report.failedSteps();
         if (!m_changed && report.outcome == RunbookOutcome::Failed) {
             m_result.refused = true;
-            for (const RunbookStepReport &s : report.steps) {
-                if (s.kind == RunbookStepReport::Kind::Step &&
-                    (s.outcome == RunbookOutcome::Failed || s.outcome == RunbookOutcome::TimedOut))
-                    m_result.refusals.append(s.message);
-            }
+            m_result.refusals = report.failedMessages();
             m_result.error = QStringLiteral("refused: ") +
                              (m_result.refusals.isEmpty() ? report.message
                                                           : m_result.refusals.join(QStringLiteral("; ")));
@@ -497,20 +479,10 @@ void Rejoin::runbookFinished(const RunbookReport &report)
                         : (m_result.refused ? QStringLiteral("refused: ") : QStringLiteral("failed: ")) +
                               m_result.error,
             m_result.ok);
-    AuditTrail *audit = m_context->audit();
-    if (m_auditOpened && audit && !audit->mirrorPrefix().isEmpty() && audit->pendingMirrors() > 0) {
-        auto once = std::make_shared<bool>(false);
-        auto done = [this, once] {
-            if (*once)
-                return;
-            *once = true;
-            finish();
-        };
-        audit->flush(this, [done](const Result<int> &) { done(); });
-        QTimer::singleShot(5000, this, done);
-        return;
-    }
-    finish();
+    if (m_auditOpened)
+        m_context->flushAudit([this] { finish(); });
+    else
+        finish();
 }
 
 void Rejoin::finish()
@@ -523,72 +495,33 @@ void Rejoin::finish()
 
 void Rejoin::openAudit(Done done)
 {
-    AuditTrail *audit = m_context->audit();
-    auto started = [this, done](const QString &note) {
-        m_auditOpened = true;
-        m_context->recordOperation(m_options.node,
-                                   QStringLiteral("rejoin --node %1%2")
-                                       .arg(m_options.node, m_options.dryRun
-                                                                ? QStringLiteral(" --dry-run")
-                                                                : QString()),
-                                   QStringLiteral("started"), true);
-        done(true, note);
-    };
-    if (!audit) {
-        done(true, QStringLiteral("no audit trail given: nothing recorded"));
-        return;
-    }
-    if (!m_audit) {
-        started(QStringLiteral("the calling operation's trail"));
-        return;
-    }
-    if (const auto e = audit->open()) {
-        done(false, QStringLiteral("the audit trail %1 cannot be used: %2")
-                        .arg(audit->filePath(), e->message));
-        return;
-    }
-    audit->syncFromEtcd(this, [audit, started](const Result<int> &r) {
-        started(QStringLiteral("%1 (head seq %2%3)")
-                    .arg(audit->filePath())
-                    .arg(audit->lastSeq())
-                    .arg(r ? QString() : QStringLiteral("; etcd not compared: ") + r.error().message));
-    });
+    m_context->openAudit(m_audit != nullptr, m_options.node,
+                         QStringLiteral("rejoin --node %1%2")
+                             .arg(m_options.node,
+                                  m_options.dryRun ? QStringLiteral(" --dry-run") : QString()),
+                         [this, done](bool ok, const QString &note) {
+                             m_auditOpened = ok && m_context->audit();
+                             done(ok, note);
+                         });
 }
 
 void Rejoin::readCluster(Done done)
 {
-    auto password = ClusterMonitor::readMonitorPassword(m_inventory);
-    if (!password) {
-        done(false, password.error().toString());
-        return;
-    }
-    ClusterMonitor::Options o;
-    o.intervalMs = m_options.monitorIntervalMs;
-    o.monitorPassword = password.value();
-    o.firstRoundTimeoutMs = qMax(5000, m_options.preflightTimeoutMs - 5000);
     delete m_monitor;
-    m_monitor = new ClusterMonitor(m_inventory, o, this);
-    connect(m_monitor, &ClusterMonitor::firstRoundFinished, this, [this, done] {
-        auto *poll = new QTimer(this);
-        auto left = std::make_shared<int>(20);
-        connect(poll, &QTimer::timeout, this, [this, poll, left, done] {
-            const ClusterSnapshot s = m_monitor->snapshot();
-            bool complete = !s.pgpools.isEmpty();
-            for (const PgpoolInstanceState &p : s.pgpools)
-                complete = complete && p.freshness.readAt.isValid();
-            if (!complete && --*left > 0)
+    m_monitor = m_context->startMonitor(
+        m_options.monitorIntervalMs, qMax(5000, m_options.preflightTimeoutMs - 5000), this,
+        [this, done](const Result<ClusterSnapshot> &read) {
+            if (!read) {
+                done(false, read.error().toString());
                 return;
-            poll->deleteLater();
-            m_before = s;
+            }
+            m_before = read.value();
             m_read = true;
             done(true, QStringLiteral("%1 PostgreSQL nodes, %2 pgpool instances, %3 etcd members")
-                           .arg(s.postgres.size())
-                           .arg(s.pgpools.size())
-                           .arg(s.etcd.members.size()));
+                           .arg(m_before.postgres.size())
+                           .arg(m_before.pgpools.size())
+                           .arg(m_before.etcd.members.size()));
         });
-        poll->start(250);
-    });
-    m_monitor->start();
 }
 
 void Rejoin::checkCluster(Done done)

@@ -131,6 +131,28 @@ QJsonObject RunbookReport::toJson() const
     };
 }
 
+QStringList RunbookReport::failedSteps() const
+{
+    QStringList out;
+    for (const RunbookStepReport &s : steps) {
+        if (s.kind == RunbookStepReport::Kind::Step &&
+            (s.outcome == RunbookOutcome::Failed || s.outcome == RunbookOutcome::TimedOut))
+            out.append(s.name + QStringLiteral(": ") + s.message);
+    }
+    return out;
+}
+
+QStringList RunbookReport::failedMessages() const
+{
+    QStringList out;
+    for (const RunbookStepReport &s : steps) {
+        if (s.kind == RunbookStepReport::Kind::Step &&
+            (s.outcome == RunbookOutcome::Failed || s.outcome == RunbookOutcome::TimedOut))
+            out.append(s.message);
+    }
+    return out;
+}
+
 QString RunbookReport::toText() const
 {
     QString out = QStringLiteral("%1: %2 in %3 s%4\n")

@@ -130,6 +130,10 @@ struct RunbookReport
     QJsonObject toJson() const;
     // One line per step, indented by depth, with outcome and duration.
     QString toText() const;
+    // "name: message" of each step (not group) that failed or timed out.
+    QStringList failedSteps() const;
+    // The same steps' messages alone (a refusal lists them).
+    QStringList failedMessages() const;
 };
 
 // Runs a RunbookNode tree on the event loop: stop on error, per-step
