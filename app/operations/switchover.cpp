@@ -28,6 +28,10 @@ constexpr auto HoldMark = "/run/pilothouse/hold";
 constexpr auto PgData = "${PGDATA:-/var/lib/pilothouse/data}";
 // And in its pgpool containers: ph-pgpool writes a pcppass for the PCP user.
 constexpr auto PcpPassFile = "/run/pgpool/etc/pcppass";
+// How long the verify step lets the app try to write through the proxy: its
+// replicas reconnect to pgpool, whose children restart after a primary change,
+// and the proxy takes them back once a health check passes again.
+constexpr int AppWriteTimeoutMs = 45000;
 constexpr auto Sql = "repmgr"; // the role every SQL of the switchover runs as
 
 qint64 nowMs()
@@ -129,9 +133,8 @@ ClusterSnapshot Switchover::lastSnapshot() const
 
 // ---------------------------------------------------------------- pure checks
 
-QList<QPair<QString, QStringList>> Switchover::preflightChecks(const ClusterSnapshot &s,
-                                                               const QString &target,
-                                                               qint64 maxLagBytes)
+QList<QPair<QString, QStringList>>
+Switchover::preflightChecks(const ClusterSnapshot &s, const QString &target, qint64 maxLagBytes)
 {
     QList<QPair<QString, QStringList>> out(Containers);
     out[OnePrimary].first = QStringLiteral("one primary, no other node claims to be one");
@@ -222,9 +225,10 @@ QList<QPair<QString, QStringList>> Switchover::preflightChecks(const ClusterSnap
                                     "Operations → Repair the pgpools… in the console"));
 
     if (s.etcd.clusterSize > 0 && !s.etcd.quorum)
-        out[EtcdQuorum].second.append(QStringLiteral("etcd has no quorum (%1 of %2 members healthy)")
-                                          .arg(s.etcd.healthyMembers)
-                                          .arg(s.etcd.clusterSize));
+        out[EtcdQuorum].second.append(
+            QStringLiteral("etcd has no quorum (%1 of %2 members healthy)")
+                .arg(s.etcd.healthyMembers)
+                .arg(s.etcd.clusterSize));
     else if (s.etcd.clusterSize == 0)
         out[EtcdQuorum].second.append(
             QStringLiteral("etcd was not read, so its quorum is unknown"));
@@ -317,13 +321,14 @@ QString Switchover::preflightText() const
                     "restart); resume repmgrd; attach every standby in every pgpool.\n")
                     .arg(t);
     }
-    text += QStringLiteral(
-        "  Then verify: a session through each pgpool works (a pgpool 4.3 that answers \"kind "
-        "does not match\" is repaired with a detach and attach of the node it has wrong), "
-        "one primary %1 on the next timeline, both standbys streaming from it, every pgpool "
-        "agrees, the app writes.\n"
-        "  Every command is recorded in the audit trail (secrets masked).\n\n")
-                .arg(t);
+    text +=
+        QStringLiteral(
+            "  Then verify: a session through each pgpool works (a pgpool 4.3 that answers \"kind "
+            "does not match\" is repaired with a detach and attach of the node it has wrong), "
+            "one primary %1 on the next timeline, both standbys streaming from it, every pgpool "
+            "agrees, the app writes.\n"
+            "  Every command is recorded in the audit trail (secrets masked).\n\n")
+            .arg(t);
     text += QStringLiteral("What is checked first (all of it, every refusal is listed):\n");
     const ClusterSnapshot s = lastSnapshot();
     const auto checks = preflightChecks(s, t, m_options.maxLagBytes);
@@ -366,7 +371,9 @@ RunbookNode Switchover::buildTree()
 {
     const QString t = m_options.target;
     auto bind = [this](void (Switchover::*fn)(Done)) {
-        return [this, fn](Done done) { (this->*fn)(std::move(done)); };
+        return [this, fn](Done done) {
+            (this->*fn)(std::move(done));
+        };
     };
     std::vector<RunbookNode> top;
 
@@ -379,22 +386,23 @@ RunbookNode Switchover::buildTree()
             if (!lock)
                 done(true, QStringLiteral("none: run without a lock"));
             else
-                done(lock->isHeld(), lock->isHeld()
-                                         ? QStringLiteral("held by the calling operation: ") +
-                                               lock->me().describe()
-                                         : QStringLiteral("not held"));
+                done(lock->isHeld(),
+                     lock->isHeld()
+                         ? QStringLiteral("held by the calling operation: ") + lock->me().describe()
+                         : QStringLiteral("not held"));
         }));
     }
-    top.push_back(leaf(QStringLiteral("open the audit trail"), 15000, bind(&Switchover::openAudit)));
+    top.push_back(
+        leaf(QStringLiteral("open the audit trail"), 15000, bind(&Switchover::openAudit)));
 
     std::vector<RunbookNode> preflight;
     preflight.push_back(leaf(QStringLiteral("read every layer of the cluster"),
                              m_options.preflightTimeoutMs, bind(&Switchover::readCluster)));
     const auto names = preflightChecks({}, t, m_options.maxLagBytes);
     for (int i = 0; i < Checks; ++i) {
-        const QString name =
-            i < Containers ? names.at(i).first
-                           : QStringLiteral("the containers to act on run in the swarm");
+        const QString name = i < Containers
+                                 ? names.at(i).first
+                                 : QStringLiteral("the containers to act on run in the swarm");
         preflight.push_back(leaf(QStringLiteral("check: ") + name, 2000,
                                  [this, i](Done done) { check(i, std::move(done)); }));
     }
@@ -412,8 +420,8 @@ RunbookNode Switchover::buildTree()
     }
     if (m_options.method == SwitchoverOptions::Method::Repmgr) {
         act.push_back(
-            leaf(QStringLiteral("repmgr standby switchover --siblings-follow on %1").arg(t),
-                 180000, bind(&Switchover::repmgrSwitchover))
+            leaf(QStringLiteral("repmgr standby switchover --siblings-follow on %1").arg(t), 180000,
+                 bind(&Switchover::repmgrSwitchover))
                 .uninterruptible());
         act.push_back(leaf(QStringLiteral("point every pgpool at %1").arg(t), 20000,
                            bind(&Switchover::repointPgpools)));
@@ -467,12 +475,13 @@ RunbookNode Switchover::buildTree()
                                                    .arg(m_options.target));
                                           return;
                                       }
-                                      promoteInPgpools(m_primary, [done](bool ok, const QString &d) {
-                                          if (ok)
-                                              done(d);
-                                          else
-                                              done(Error{d, {}, 0, 0});
-                                      });
+                                      promoteInPgpools(m_primary,
+                                                       [done](bool ok, const QString &d) {
+                                                           if (ok)
+                                                               done(d);
+                                                           else
+                                                               done(Error{d, {}, 0, 0});
+                                                       });
                                   },
                                   RunbookStep::UndoPolicy::OnAbort, 20000));
         act.push_back(stop);
@@ -513,7 +522,7 @@ RunbookNode Switchover::buildTree()
                              "every pgpool agrees")
                   .arg(t),
               m_options.verifyTimeoutMs, bind(&Switchover::waitHealthy)),
-         leaf(QStringLiteral("the app writes through the proxy"), 20000,
+         leaf(QStringLiteral("the app writes through the proxy"), AppWriteTimeoutMs,
               bind(&Switchover::appWrites))}));
     return RunbookNode::sequence(QStringLiteral("switchover"), std::move(top));
 }
@@ -529,14 +538,10 @@ void Switchover::start()
     m_result.newPrimary = m_options.target;
     m_startedMs = nowMs();
     if (!m_context) {
-        const auto members = EtcdClusterProbe::membersOf(m_inventory);
-        m_audit = new AuditTrail(AuditTrail::defaultFilePath(m_inventory), this);
-        m_audit->setMirror(members, AuditTrail::etcdPrefix(m_inventory.settings.stack));
         const QString operation = QStringLiteral("switchover to %1").arg(m_options.target);
-        m_lock = new OperationLock(members, OperationLock::keyFor(m_inventory.settings.stack),
-                                   OperationLockHolder::current(operation, m_options.reason), this);
-        m_context = new OperationContext(m_inventory, m_audit, m_lock, operation,
-                                         m_options.reason, this);
+        m_context = OperationContext::createOwn(m_inventory, operation, m_options.reason, this);
+        m_audit = m_context->audit();
+        m_lock = m_context->lock();
         m_ownContext = true;
     }
     m_context->setSnapshotSource([this] { return lastSnapshot(); });
@@ -552,8 +557,7 @@ void Switchover::start()
                 Q_EMIT stepCompleted(path, ok, seconds, message);
                 const RunbookReport r = m_runbook->report();
                 const RunbookStepReport *s = r.step(path);
-                if (path.endsWith(u"/undo") ||
-                    (s && s->kind == RunbookStepReport::Kind::Step)) {
+                if (path.endsWith(u"/undo") || (s && s->kind == RunbookStepReport::Kind::Step)) {
                     SwitchoverStep step;
                     step.path = path;
                     step.phase = path.endsWith(u"/undo") ? QStringLiteral("cleanup")
@@ -574,12 +578,7 @@ void Switchover::start()
             });
     connect(m_runbook, &Runbook::progress, this, &Switchover::progress);
     connect(m_runbook, &Runbook::finished, this, &Switchover::runbookFinished);
-    if (OperationLock *lock = m_context->lock()) {
-        connect(lock, &OperationLock::lost, this, [this](const Error &e) {
-            if (m_runbook)
-                m_runbook->cancel(QStringLiteral("the operation lock was lost: ") + e.message);
-        });
-    }
+    m_context->cancelOnLockLoss(m_runbook);
     m_runbook->start();
 }
 
@@ -614,8 +613,8 @@ void Switchover::runbookFinished(const RunbookReport &report)
                 step.phase = QStringLiteral("lock");
             step.ok = s.outcome == RunbookOutcome::Succeeded;
             step.detail = s.message;
-            step.startedMs = report.startedAt.toMSecsSinceEpoch() +
-                             qint64(s.startedSeconds * 1000.0);
+            step.startedMs =
+                report.startedAt.toMSecsSinceEpoch() + qint64(s.startedSeconds * 1000.0);
             step.seconds = s.seconds;
             m_result.steps.append(step);
         }
@@ -626,19 +625,14 @@ void Switchover::runbookFinished(const RunbookReport &report)
     if (!m_result.ok) {
         if (!changed && report.outcome == RunbookOutcome::Failed) {
             m_result.refused = true;
-            for (const RunbookStepReport &s : report.steps) {
-                if (s.kind == RunbookStepReport::Kind::Step &&
-                    (s.outcome == RunbookOutcome::Failed ||
-                     s.outcome == RunbookOutcome::TimedOut))
-                    m_result.refusals.append(s.message);
-            }
-            m_result.error = QStringLiteral("refused: ") +
-                             (m_result.refusals.isEmpty()
-                                  ? report.message
-                                  : m_result.refusals.join(QStringLiteral("; ")));
+            m_result.refusals = report.failedMessages();
+            m_result.error =
+                QStringLiteral("refused: ") + (m_result.refusals.isEmpty()
+                                                   ? report.message
+                                                   : m_result.refusals.join(QStringLiteral("; ")));
         } else {
-            m_result.error = failedSteps.isEmpty() ? report.message
-                                                   : failedSteps.join(QStringLiteral("; "));
+            m_result.error =
+                failedSteps.isEmpty() ? report.message : failedSteps.join(QStringLiteral("; "));
             if (report.outcome == RunbookOutcome::Cancelled)
                 m_result.error = report.message;
         }
@@ -657,32 +651,21 @@ void Switchover::runbookFinished(const RunbookReport &report)
     // wait for the etcd mirror a little before saying we are done.
     if (m_auditOpened) {
         const QString outcome =
-            m_result.ok ? QStringLiteral("succeeded: %1 -> %2, timeline %3 -> %4 in %5 s")
-                              .arg(m_result.oldPrimary, m_result.newPrimary)
-                              .arg(m_result.timelineBefore)
-                              .arg(m_result.timelineAfter)
-                              .arg(m_result.durationSeconds, 0, 'f', 1)
-                        : (m_result.refused ? QStringLiteral("refused: ")
-                                            : QStringLiteral("failed: ")) +
-                              m_result.error;
-        m_context->recordOperation(m_options.target, QStringLiteral("switchover finished"),
-                                   outcome, m_result.ok);
+            m_result.ok
+                ? QStringLiteral("succeeded: %1 -> %2, timeline %3 -> %4 in %5 s")
+                      .arg(m_result.oldPrimary, m_result.newPrimary)
+                      .arg(m_result.timelineBefore)
+                      .arg(m_result.timelineAfter)
+                      .arg(m_result.durationSeconds, 0, 'f', 1)
+                : (m_result.refused ? QStringLiteral("refused: ") : QStringLiteral("failed: ")) +
+                      m_result.error;
+        m_context->recordOperation(m_options.target, QStringLiteral("switchover finished"), outcome,
+                                   m_result.ok);
     }
-    AuditTrail *audit = m_context->audit();
-    if (m_auditOpened && audit && !audit->mirrorPrefix().isEmpty() &&
-        audit->pendingMirrors() > 0) {
-        auto once = std::make_shared<bool>(false);
-        auto done = [this, once] {
-            if (*once)
-                return;
-            *once = true;
-            finish();
-        };
-        audit->flush(this, [done](const Result<int> &) { done(); });
-        QTimer::singleShot(5000, this, done);
-        return;
-    }
-    finish();
+    if (m_auditOpened)
+        m_context->flushAudit([this] { finish(); });
+    else
+        finish();
 }
 
 void Switchover::finish()
@@ -695,95 +678,48 @@ void Switchover::finish()
 
 void Switchover::openAudit(Done done)
 {
-    AuditTrail *audit = m_context->audit();
-    auto started = [this, done](const QString &note) {
-        m_auditOpened = true;
-        m_context->recordOperation(
-            m_options.target,
-            QStringLiteral("switchover --to %1 (%2)")
-                .arg(m_options.target, m_options.method == SwitchoverOptions::Method::Repmgr
-                                           ? QStringLiteral("repmgr")
-                                           : QStringLiteral("orchestrated")),
-            QStringLiteral("started"), true);
-        done(true, note);
-    };
-    if (!audit) {
-        done(true, QStringLiteral("no audit trail given: nothing recorded"));
-        return;
-    }
-    if (!m_audit) {
-        started(QStringLiteral("the calling operation's trail %1").arg(audit->filePath()));
-        return;
-    }
-    // Opened only now that the lock is ours: no other console appends meanwhile.
-    if (const auto e = audit->open()) {
-        done(false, QStringLiteral("the audit trail %1 cannot be used: %2")
-                        .arg(audit->filePath(), e->message));
-        return;
-    }
-    audit->syncFromEtcd(this, [audit, started](const Result<int> &r) {
-        started(r ? QStringLiteral("%1 (head seq %2, %3 entries taken from etcd)")
-                        .arg(audit->filePath())
-                        .arg(audit->lastSeq())
-                        .arg(r.value())
-                  : QStringLiteral("%1 (head seq %2; etcd not compared: %3)")
-                        .arg(audit->filePath())
-                        .arg(audit->lastSeq())
-                        .arg(r.error().message));
-    });
+    m_context->openAudit(
+        m_audit != nullptr, m_options.target,
+        QStringLiteral("switchover --to %1 (%2)")
+            .arg(m_options.target, m_options.method == SwitchoverOptions::Method::Repmgr
+                                       ? QStringLiteral("repmgr")
+                                       : QStringLiteral("orchestrated")),
+        [this, done](bool ok, const QString &note) {
+            m_auditOpened = ok && m_context->audit();
+            done(ok, note);
+        });
 }
 
 void Switchover::readCluster(Done done)
 {
-    auto password = ClusterMonitor::readMonitorPassword(m_inventory);
-    if (!password) {
-        done(false, password.error().toString());
-        return;
-    }
-    ClusterMonitor::Options o;
-    o.intervalMs = m_options.monitorIntervalMs;
-    o.monitorPassword = password.value();
-    o.firstRoundTimeoutMs = qMax(5000, m_options.preflightTimeoutMs - 5000);
     delete m_monitor;
-    m_monitor = new ClusterMonitor(m_inventory, o, this);
-    connect(m_monitor, &ClusterMonitor::firstRoundFinished, this, [this, done] {
-        // The first round may still lack repmgr's view or a pgpool that the
-        // swarm read only just named: give them a few more rounds.
-        auto *poll = new QTimer(this);
-        auto left = std::make_shared<int>(20);
-        connect(poll, &QTimer::timeout, this, [this, poll, left, done] {
-            const ClusterSnapshot s = m_monitor->snapshot();
-            bool complete = !s.pgpools.isEmpty();
-            for (const PostgresNodeState &n : s.postgres)
-                complete = complete && (!n.reachable || !n.repmgr.isEmpty());
-            for (const PgpoolInstanceState &p : s.pgpools)
-                complete = complete && p.freshness.readAt.isValid();
-            if (complete || --*left <= 0) {
-                poll->deleteLater();
-                m_before = s;
-                m_read = true;
-                const QStringList primaries = primariesOf(s);
-                if (primaries.size() == 1) {
-                    m_primary = primaries.constFirst();
-                    m_result.oldPrimary = m_primary;
-                    const PostgresNodeState *p = node(s, m_primary);
-                    m_result.timelineBefore = p ? p->timeline : 0;
-                }
-                m_siblings.clear();
-                for (const PostgresNodeState &n : std::as_const(s.postgres)) {
-                    if (n.name != m_primary && n.name != m_options.target)
-                        m_siblings.append(n.name);
-                }
-                done(true, QStringLiteral("%1 PostgreSQL nodes, %2 pgpool instances, %3 etcd "
-                                          "members")
-                               .arg(s.postgres.size())
-                               .arg(s.pgpools.size())
-                               .arg(s.etcd.members.size()));
+    m_monitor = m_context->startMonitor(
+        m_options.monitorIntervalMs, qMax(5000, m_options.preflightTimeoutMs - 5000), this,
+        [this, done](const Result<ClusterSnapshot> &read) {
+            if (!read) {
+                done(false, read.error().toString());
+                return;
             }
+            const ClusterSnapshot &s = read.value();
+            m_before = s;
+            m_read = true;
+            const QStringList primaries = primariesOf(s);
+            if (primaries.size() == 1) {
+                m_primary = primaries.constFirst();
+                m_result.oldPrimary = m_primary;
+                const PostgresNodeState *p = node(s, m_primary);
+                m_result.timelineBefore = p ? p->timeline : 0;
+            }
+            m_siblings.clear();
+            for (const PostgresNodeState &n : std::as_const(s.postgres)) {
+                if (n.name != m_primary && n.name != m_options.target)
+                    m_siblings.append(n.name);
+            }
+            done(true, QStringLiteral("%1 PostgreSQL nodes, %2 pgpool instances, %3 etcd members")
+                           .arg(s.postgres.size())
+                           .arg(s.pgpools.size())
+                           .arg(s.etcd.members.size()));
         });
-        poll->start(250);
-    });
-    m_monitor->start();
 }
 
 void Switchover::check(int index, Done done)
@@ -895,9 +831,10 @@ void Switchover::pauseRepmgrd(bool pause, Done done)
            [this, pause, done](const Result<DockerExecResult> &r) {
                // The old primary left stopped on purpose cannot be reached:
                // every other node resumed is all that can be done.
-               const bool onlyStoppedOne =
-                   r && !pause && m_promoted && !m_options.rejoinOldPrimary &&
-                   QByteArray(r.value().stdErr + r.value().stdOut).contains("unable to unpause 1 node(s)");
+               const bool onlyStoppedOne = r && !pause && m_promoted &&
+                                           !m_options.rejoinOldPrimary &&
+                                           QByteArray(r.value().stdErr + r.value().stdOut)
+                                               .contains("unable to unpause 1 node(s)");
                if (!r || (r.value().exitCode != 0 && !onlyStoppedOne)) {
                    done(false, execFailure(r));
                    return;
@@ -931,7 +868,8 @@ void Switchover::settleWalReceiver(Done done)
         "for i in $(seq 1 150); do sleep 0.1; row=$(q); info=${row#*|}; "
         "  if [ -n \"$row\" ]; then case \"$info\" in *\"host='\"*) ;; *) echo \"WAL receiver "
         "reconnected with an unquoted conninfo after $i look(s)\"; exit 0;; esac; fi; "
-        "done; echo \"the WAL receiver does not stream again with an unquoted conninfo\" >&2; exit 1");
+        "done; echo \"the WAL receiver does not stream again with an unquoted conninfo\" >&2; exit "
+        "1");
     execIn(m_options.target, QStringLiteral("postgres"), script, 18000,
            [done](const Result<DockerExecResult> &r) {
                const bool ok = r && r.value().exitCode == 0;
@@ -1183,9 +1121,9 @@ void Switchover::detachOldInPgpools(Done done)
     for (const QString &key : pgpools) {
         execIn(key, QStringLiteral("postgres"), script, 12000,
                [key, pending, results, done](const Result<DockerExecResult> &r) {
-                   results->append(key + QStringLiteral(": ") +
-                                   (r && r.value().exitCode == 0 ? tail(r.value().stdOut, 1)
-                                                                 : execFailure(r)));
+                   results->append(
+                       key + QStringLiteral(": ") +
+                       (r && r.value().exitCode == 0 ? tail(r.value().stdOut, 1) : execFailure(r)));
                    // Not fatal: the health check detaches it later anyway.
                    if (--*pending == 0)
                        done(true, results->join(QStringLiteral("; ")));
@@ -1328,38 +1266,38 @@ void Switchover::followWithoutRestart(const QString &sibling, Done done)
                 sibling, role,
                 QStringLiteral("ALTER SYSTEM SET primary_conninfo = %1").arg(sqlQuote(info)), 5000,
                 [this, sibling, role, newHost, done](const Result<PgReply> &a) {
-            if (!a) {
-                done(false, a.error().message);
-                return;
-            }
-            const QString sql =
-                QStringLiteral(
-                    "SELECT pg_reload_conf(); "
-                    "DO $$ BEGIN FOR i IN 1..200 LOOP EXIT WHEN EXISTS (SELECT 1 FROM "
-                    "pg_stat_wal_receiver WHERE status = 'streaming' AND sender_host = %1); "
-                    "PERFORM pg_sleep(0.1); END LOOP; END $$; "
-                    "SELECT status, sender_host FROM pg_stat_wal_receiver")
-                    .arg(sqlQuote(newHost));
-            m_context->sql(sibling, role, sql, 25000,
-                           [newHost, done](const Result<PgReply> &r2) {
-                               if (!r2) {
-                                   done(false, r2.error().message);
-                                   return;
-                               }
-                               const PgRows &rows = r2.value().constLast();
-                               if (!rows.rows.isEmpty() &&
-                                   rows.text(0, u"status") == u"streaming" &&
-                                   rows.text(0, u"sender_host") == newHost) {
-                                   done(true, QStringLiteral("streaming from %1 after a reload "
-                                                             "(no restart)")
-                                                  .arg(newHost));
-                                   return;
-                               }
-                               done(false, QStringLiteral("not streaming from %1 20 s after the "
-                                                          "reload (WAL receiver: %2 from %3)")
-                                               .arg(newHost, rows.text(0, u"status"),
-                                                    rows.text(0, u"sender_host")));
-                           });
+                    if (!a) {
+                        done(false, a.error().message);
+                        return;
+                    }
+                    const QString sql =
+                        QStringLiteral(
+                            "SELECT pg_reload_conf(); "
+                            "DO $$ BEGIN FOR i IN 1..200 LOOP EXIT WHEN EXISTS (SELECT 1 FROM "
+                            "pg_stat_wal_receiver WHERE status = 'streaming' AND sender_host = "
+                            "%1); "
+                            "PERFORM pg_sleep(0.1); END LOOP; END $$; "
+                            "SELECT status, sender_host FROM pg_stat_wal_receiver")
+                            .arg(sqlQuote(newHost));
+                    m_context->sql(
+                        sibling, role, sql, 25000, [newHost, done](const Result<PgReply> &r2) {
+                            if (!r2) {
+                                done(false, r2.error().message);
+                                return;
+                            }
+                            const PgRows &rows = r2.value().constLast();
+                            if (!rows.rows.isEmpty() && rows.text(0, u"status") == u"streaming" &&
+                                rows.text(0, u"sender_host") == newHost) {
+                                done(true, QStringLiteral("streaming from %1 after a reload "
+                                                          "(no restart)")
+                                               .arg(newHost));
+                                return;
+                            }
+                            done(false, QStringLiteral("not streaming from %1 20 s after the "
+                                                       "reload (WAL receiver: %2 from %3)")
+                                            .arg(newHost, rows.text(0, u"status"),
+                                                 rows.text(0, u"sender_host")));
+                        });
                 });
         });
 }
@@ -1426,7 +1364,8 @@ void Switchover::releaseOldPrimary(Done done)
         return;
     }
     if (m_promoted && !m_options.rejoinOldPrimary) {
-        done(true, QStringLiteral("%1 left stopped with its supervisor held, as asked").arg(m_primary));
+        done(true,
+             QStringLiteral("%1 left stopped with its supervisor held, as asked").arg(m_primary));
         return;
     }
     // Not promoted yet: start the old primary again at once (it shut down
@@ -1517,9 +1456,8 @@ void Switchover::repairPgpool(const QString &pgpool, Done done)
                    m_result.pgpoolRepairs.append(pgpool + QStringLiteral(": ") + out);
                    m_changed = true;
                }
-               done(r && r.value().exitCode == 0, r && r.value().exitCode == 0
-                                                       ? out
-                                                       : execFailure(r));
+               done(r && r.value().exitCode == 0,
+                    r && r.value().exitCode == 0 ? out : execFailure(r));
            });
 }
 
@@ -1543,7 +1481,8 @@ void Switchover::waitHealthy(Done done)
             // Left stopped on purpose: judge the rest of the cluster.
             s.postgres.removeIf([this](const PostgresNodeState &n) { return n.name == m_primary; });
             for (PgpoolInstanceState &p : s.pgpools)
-                p.backends.removeIf([this](const PgpoolBackend &b) { return b.hostname == m_primary; });
+                p.backends.removeIf(
+                    [this](const PgpoolBackend &b) { return b.hostname == m_primary; });
         }
         *last = unhealthyAfter(s, m_options.target, timeline);
         if (last->isEmpty()) {
@@ -1604,11 +1543,15 @@ void Switchover::appWrites(Done done)
     request.method = "POST";
     request.timeoutMs = 3000;
     request.maxBodyBytes = 4096;
+    // Retried once a second until shortly before the step's own timeout, so
+    // that a failure reports the app's last answer, not only the timeout.
+    const qint64 deadline = nowMs() + AppWriteTimeoutMs - request.timeoutMs - 1500;
     auto attempts = std::make_shared<int>(0);
     auto attempt = std::make_shared<std::function<void()>>();
-    *attempt = [this, http, request, attempts, attempt, done] {
+    *attempt = [this, http, request, attempts, attempt, done, deadline] {
         http->get(
-            request, this, [this, http, attempts, attempt, done](const Result<HttpProbeResult> &r) {
+            request, this,
+            [this, http, attempts, attempt, done, deadline](const Result<HttpProbeResult> &r) {
                 const QJsonObject body =
                     r ? QJsonDocument::fromJson(r.value().body).object() : QJsonObject{};
                 const bool ok = r && r.value().statusCode == 200 &&
@@ -1620,12 +1563,14 @@ void Switchover::appWrites(Done done)
                                         body.value(QStringLiteral("server")).toString()));
                     return;
                 }
-                if (++*attempts >= 10) {
+                if (++*attempts >= 30 || nowMs() + 1000 > deadline) {
                     http->deleteLater();
-                    done(false, r ? QStringLiteral("HTTP %1: %2")
-                                        .arg(r.value().statusCode)
-                                        .arg(QString::fromUtf8(r.value().body.left(200)))
-                                  : r.error().message);
+                    done(false, QStringLiteral("%1 attempt(s), the last: %2")
+                                    .arg(*attempts)
+                                    .arg(r ? QStringLiteral("HTTP %1: %2")
+                                                 .arg(r.value().statusCode)
+                                                 .arg(QString::fromUtf8(r.value().body.left(200)))
+                                           : r.error().message));
                     return;
                 }
                 QTimer::singleShot(1000, this, [attempt] { (*attempt)(); });
@@ -1714,4 +1659,3 @@ QString Switchover::repmgrConninfo(const QString &name) const
 }
 
 } // namespace Pilothouse
-
