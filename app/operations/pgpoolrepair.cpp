@@ -225,8 +225,6 @@ void PgpoolRepair::start()
         const QString operation = m_options.dryRun ? QStringLiteral("pgpool repair (dry run)")
                                                    : QStringLiteral("pgpool repair");
         m_context = OperationContext::createOwn(m_inventory, operation, m_options.reason, this);
-        m_audit = m_context->audit();
-        m_lock = m_context->lock();
         m_ownContext = true;
     }
     m_context->setSnapshotSource([this] { return lastSnapshot(); });
@@ -288,7 +286,7 @@ void PgpoolRepair::finish()
 
 void PgpoolRepair::openAudit(Done done)
 {
-    m_context->openAudit(m_audit != nullptr, QStringLiteral("pgpool"),
+    m_context->openAudit(m_ownContext, QStringLiteral("pgpool"),
                          m_options.dryRun ? QStringLiteral("pgpool-repair --dry-run")
                                           : QStringLiteral("pgpool-repair"),
                          [this, done](bool ok, const QString &note) {

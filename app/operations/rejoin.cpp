@@ -422,8 +422,6 @@ void Rejoin::start()
         const QString operation = QStringLiteral("rejoin %1%2").arg(
             m_options.node, m_options.dryRun ? QStringLiteral(" (dry run)") : QString());
         m_context = OperationContext::createOwn(m_inventory, operation, m_options.reason, this);
-        m_audit = m_context->audit();
-        m_lock = m_context->lock();
         m_ownContext = true;
     }
     m_context->setSnapshotSource([this] { return lastSnapshot(); });
@@ -495,7 +493,7 @@ void Rejoin::finish()
 
 void Rejoin::openAudit(Done done)
 {
-    m_context->openAudit(m_audit != nullptr, m_options.node,
+    m_context->openAudit(m_ownContext, m_options.node,
                          QStringLiteral("rejoin --node %1%2")
                              .arg(m_options.node,
                                   m_options.dryRun ? QStringLiteral(" --dry-run") : QString()),

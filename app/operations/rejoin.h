@@ -164,8 +164,6 @@ private:
 
     OperationContext *m_context = nullptr;
     bool m_ownContext = false;
-    AuditTrail *m_audit = nullptr;
-    OperationLock *m_lock = nullptr;
     bool m_auditOpened = false;
     Runbook *m_runbook = nullptr;
 

@@ -540,8 +540,6 @@ void Switchover::start()
     if (!m_context) {
         const QString operation = QStringLiteral("switchover to %1").arg(m_options.target);
         m_context = OperationContext::createOwn(m_inventory, operation, m_options.reason, this);
-        m_audit = m_context->audit();
-        m_lock = m_context->lock();
         m_ownContext = true;
     }
     m_context->setSnapshotSource([this] { return lastSnapshot(); });
@@ -679,7 +677,7 @@ void Switchover::finish()
 void Switchover::openAudit(Done done)
 {
     m_context->openAudit(
-        m_audit != nullptr, m_options.target,
+        m_ownContext, m_options.target,
         QStringLiteral("switchover --to %1 (%2)")
             .arg(m_options.target, m_options.method == SwitchoverOptions::Method::Repmgr
                                        ? QStringLiteral("repmgr")

@@ -225,8 +225,6 @@ private:
 
     OperationContext *m_context = nullptr;
     bool m_ownContext = false;
-    AuditTrail *m_audit = nullptr;   // when made here
-    OperationLock *m_lock = nullptr; // when made here
     bool m_lockTaken = false;        // taken by this run (then released by it)
     Runbook *m_runbook = nullptr;
     QHash<QString, qint64> m_stepStarts; // path -> UTC ms
