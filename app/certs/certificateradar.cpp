@@ -237,8 +237,8 @@ void CertificateRadar::readAll(const ClusterSnapshot &snapshot)
         const QString target = proxy + u'@' + t.hostname;
         if (proxy == u"traefik")
             readTraefik(target);
-        else
-            readPemIn(QStringLiteral("haproxy"), target, QStringLiteral("/run/secrets/proxy_tls_pem"));
+        else // what it serves: the store a rotation swaps, seeded from the proxy_tls_pem secret
+            readPemIn(QStringLiteral("haproxy"), target, QStringLiteral("/var/lib/haproxy-tls/current.pem"));
     }
 
     // The Swarm's root CA (one for the cluster) and every node's certificate.
