@@ -575,8 +575,12 @@ quint64 OperationContext::docker(const QString &host, const QByteArray &method,
                                  DockerCallback callback)
 {
     QString arguments = QString::fromLatin1(method) + u' ' + path;
-    if (!body.isEmpty())
+    // A JSON body is kept (masked); anything else (an archive) only by its size.
+    const QByteArray lead = body.trimmed().left(1);
+    if (lead == "{" || lead == "[")
         arguments += u' ' + QString::fromUtf8(body);
+    else if (!body.isEmpty())
+        arguments += QStringLiteral(" (%1 bytes of body)").arg(body.size());
     auto deliver = std::make_shared<std::function<void(const Result<DockerResponse> &)>>();
     const quint64 id = begin(timeoutMs, [deliver](const Error &e) { (*deliver)(e); });
     *deliver = [this, id, host, arguments, callback](const Result<DockerResponse> &r) {
