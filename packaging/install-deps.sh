@@ -13,7 +13,7 @@ build=(
   build-essential cmake ninja-build pkg-config git
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev libqt6svg6
   libqt6opengl6-dev libxkbcommon-dev
-  libgl-dev libpq-dev libssh-dev libyaml-cpp-dev libcurl4-openssl-dev
+  libgl-dev libpq-dev libssh-dev libssl-dev libyaml-cpp-dev libcurl4-openssl-dev
   qtkeychain-qt6-dev
   clang-format
 )
