@@ -6,6 +6,8 @@
 #include "app/inventory/inventoryloader.h"
 
 #include <QCommandLineParser>
+#include <QFile>
+#include <QTextStream>
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QJsonDocument>
@@ -48,7 +50,17 @@ int run(const QStringList &arguments)
     const QCommandLineOption convergeOption(QStringLiteral("converge-timeout"),
                                             QStringLiteral("Seconds a service may take to run its tasks (default 300)."),
                                             QStringLiteral("S"), QStringLiteral("300"));
-    parser.addOptions({inventoryOption, stackOption, nameOption, reasonOption, dryRunOption, jsonOption, convergeOption});
+    const QCommandLineOption secretFileOption(
+        QStringLiteral("secret-file"),
+        QStringLiteral("The value of an external secret that does not exist yet, read from FILE (repeatable)."),
+        QStringLiteral("NAME=FILE"));
+    const QCommandLineOption secretStdinOption(
+        QStringLiteral("secret-stdin"),
+        QStringLiteral("The value of an external secret that does not exist yet, one line read from standard "
+                       "input (repeatable, in order)."),
+        QStringLiteral("NAME"));
+    parser.addOptions({inventoryOption, stackOption, nameOption, reasonOption, dryRunOption, jsonOption, convergeOption,
+                       secretFileOption, secretStdinOption});
     parser.addPositionalArgument(QStringLiteral("deploy"), QStringLiteral("the command"));
     if (!parser.parse(arguments)) {
         print(stderr, QStringLiteral("pilothouse deploy: %1\n").arg(parser.errorText()));
@@ -90,6 +102,29 @@ int run(const QStringList &arguments)
     }
 
     StackDeployOptions options;
+    for (const QString &pair : parser.values(secretFileOption)) {
+        const QString name = pair.section(u'=', 0, 0);
+        const QString path = pair.section(u'=', 1);
+        QFile f(path);
+        if (name.isEmpty() || path.isEmpty() || !f.open(QIODevice::ReadOnly)) {
+            print(stderr, QStringLiteral("pilothouse deploy: --secret-file %1: %2\n")
+                              .arg(pair, name.isEmpty() || path.isEmpty() ? QStringLiteral("give NAME=FILE")
+                                                                          : f.errorString()));
+            return ExitUsage;
+        }
+        options.secretValues.insert(name, f.readAll());
+    }
+    if (!parser.values(secretStdinOption).isEmpty()) {
+        QTextStream in(stdin);
+        for (const QString &name : parser.values(secretStdinOption)) {
+            const QString line = in.readLine();
+            if (line.isNull() || line.isEmpty()) {
+                print(stderr, QStringLiteral("pilothouse deploy: --secret-stdin %1: no value on standard input\n").arg(name));
+                return ExitUsage;
+            }
+            options.secretValues.insert(name, line.toUtf8());
+        }
+    }
     options.reason = parser.value(reasonOption);
     options.dryRun = dryRun;
     options.convergeTimeoutMs = convergeSeconds * 1000;

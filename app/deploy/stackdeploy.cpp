@@ -201,6 +201,8 @@ QJsonObject StackDeployReport::toJson() const
                       {QStringLiteral("name"), c.name},
                       {QStringLiteral("action"), StackChange::actionName(c.action)},
                       {QStringLiteral("differences"), QJsonArray::fromStringList(c.differences)}};
+        if (c.valueWanted)
+            o.insert(QStringLiteral("value_wanted"), true);
         if (!c.state.isEmpty())
             o.insert(QStringLiteral("state"), c.state);
         if (c.desiredTasks >= 0) {
@@ -351,7 +353,9 @@ RunbookNode StackDeploy::buildTree()
         const QString kind = entry.first; // a named copy: lambdas capture it
         const QList<StackObject> *objects = entry.second;
         for (int i = 0; i < objects->size(); ++i) {
-            if (objects->at(i).external)
+            // External objects are never touched, except a secret whose value was given.
+            if (objects->at(i).external &&
+                !(kind == u"secret" && m_options.secretValues.contains(objects->at(i).name)))
                 continue;
             RunbookNode n = RunbookNode::step(QStringLiteral("%1 %2").arg(kind, objects->at(i).name),
                                               m_options.requestTimeoutMs,
@@ -479,10 +483,15 @@ void StackDeploy::readAndPlan(RunbookStep::Done done, bool again)
         for (const StackObject &s : std::as_const(m_plan.secrets)) {
             StackChange c = makeChange(QStringLiteral("secret"), s.name);
             const bool exists = m_remote->secretIds.contains(s.name);
-            if (s.external) {
+            if (s.external && !exists && m_options.secretValues.contains(s.name)) {
+                c.action = StackChange::Action::Create;
+                c.differences.append(QStringLiteral("external: created from the value given (never written to disk)"));
+            } else if (s.external) {
                 c.action = exists ? StackChange::Action::External : StackChange::Action::Conflict;
+                c.valueWanted = !exists;
                 if (!exists)
-                    c.differences.append(QStringLiteral("external, but no secret of that name exists: create it first"));
+                    c.differences.append(QStringLiteral("external, but no secret of that name exists: create it first "
+                                                        "or give its value"));
             } else if (exists) {
                 c.action = StackChange::Action::Unchanged;
                 c.differences.append(QStringLiteral("exists (a secret cannot be read back or changed; to rotate it, give it a new name)"));
@@ -723,12 +732,20 @@ void StackDeploy::createObject(const QString &kind, int index, RunbookStep::Done
     }
     QJsonObject body = o.body;
     if (kind != u"network") {
-        QFile f(o.sourceFile);
-        if (!f.open(QIODevice::ReadOnly)) {
-            done(problem(QStringLiteral("cannot read %1 for the %2 %3: %4").arg(o.sourceFile, kind, o.name, f.errorString())));
-            return;
+        QByteArray data;
+        if (kind == u"secret" && o.external) {
+            // Typed in: external to the stack, so not labelled as one of its own.
+            data = m_options.secretValues.value(o.name);
+            body = QJsonObject{{QStringLiteral("Name"), o.name},
+                               {QStringLiteral("Labels"), QJsonObject{{QStringLiteral("io.pilothouse.typed"), QStringLiteral("true")}}}};
+        } else {
+            QFile f(o.sourceFile);
+            if (!f.open(QIODevice::ReadOnly)) {
+                done(problem(QStringLiteral("cannot read %1 for the %2 %3: %4").arg(o.sourceFile, kind, o.name, f.errorString())));
+                return;
+            }
+            data = f.readAll();
         }
-        const QByteArray data = f.readAll();
         const QString encoded = QString::fromLatin1(data.toBase64());
         if (kind == u"secret" && m_audit) {
             // The request goes to the audit trail: its content must not.

@@ -6,6 +6,7 @@
 #include "app/operations/runbook.h"
 #include "models/inventory.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QObject>
 #include <QPointer>
@@ -23,6 +24,10 @@ struct StackDeployOptions
     int requestTimeoutMs = 20000;
     int convergeTimeoutMs = 300000; // per service: tasks running and the update completed
     int pollMs = 1000;
+    // Values of external secrets that do not exist yet, typed into the
+    // console or read from a file by the CLI: such a secret is created with
+    // its value (never written to disk) instead of stopping the plan.
+    QHash<QString, QByteArray> secretValues;
 };
 
 // What a deploy does, or would do, to one thing.
@@ -39,6 +44,7 @@ struct StackChange
     QString name; // its name in the Swarm
     Action action = Action::Unchanged;
     QStringList differences; // services: "path: old -> new" per changed field; others: why
+    bool valueWanted = false; // an external secret that does not exist: a value given would create it
     // Services while applying.
     int desiredTasks = -1;
     int runningTasks = -1;
