@@ -1,6 +1,7 @@
 #include "app/operationsbridge.h"
 
 #include "app/connectors/etcd/etcdclusterprobe.h"
+#include "app/deployrun.h"
 #include "app/maintenanceruns.h"
 #include "app/operations/audittrail.h"
 #include "app/operations/drill.h"
@@ -10,12 +11,14 @@
 #include "models/auditmodel.h"
 #include "ui/clusterview.h"
 #include "ui/operations/auditdock.h"
+#include "ui/operations/deploywizard.h"
 #include "ui/operations/drillwizard.h"
 #include "ui/operations/maintenancewizard.h"
 #include "ui/operations/switchoverwizard.h"
 
 #include <QDateTime>
 #include <QJsonArray>
+#include <QSettings>
 #include <QTimer>
 
 #include <memory>
@@ -546,6 +549,19 @@ void OperationsBridge::openWizard(const QString &operation)
             [this](const QString &, QObject *owner) {
                 return createPgpoolRepairRun(m_inventory, owner);
             },
+            parent);
+    } else if (operation == u"deploy") {
+        // The file this cluster was last deployed from in this console, if any.
+        const QString key = QStringLiteral("deploy/%1/stackFile").arg(m_inventory.settings.cluster);
+        m_wizard = new DeployWizard(
+            [this, key](const QString &file, const QString &stack,
+                        const QHash<QString, QByteArray> &secrets, QObject *owner) {
+                QSettings().setValue(key, file);
+                return createStackDeployRun(m_inventory, file, stack, secrets, owner);
+            },
+            QSettings().value(key).toString(),
+            m_inventory.settings.stack.isEmpty() ? QStringLiteral("pilothouse")
+                                                 : m_inventory.settings.stack,
             parent);
     } else {
         return;

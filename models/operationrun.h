@@ -40,6 +40,12 @@ public:
     // While isPreparing(), the operation may not start.
     virtual void prepare(const QString &reason) { Q_UNUSED(reason) }
     virtual bool isPreparing() const { return false; }
+    // The preflight as data, for a wizard that draws it (a stack deploy's
+    // plan: its changes per service); empty when the text says it all.
+    virtual QJsonObject preflightReport() const { return {}; }
+    // Values the operator must give before the run may start (a stack's
+    // external secrets that do not exist yet), by name; empty: none.
+    virtual QStringList valuesWanted() const { return {}; }
     // After finished(): the details for people (plain text), empty when the
     // summary says it all.
     virtual QString detailsText() const { return {}; }
