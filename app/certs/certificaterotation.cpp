@@ -397,12 +397,7 @@ void CertificateRotation::start()
     m_context = OperationContext::createOwn(m_inventory, operation, m_options.reason, this);
     m_context->setSnapshotSource([this] { return m_monitor ? m_monitor->snapshot() : m_snapshot; });
     m_tls = new TlsProbe(this);
-    m_runbook = new Runbook(buildTree(), this);
-    connect(m_runbook, &Runbook::stepStarted, this, &CertificateRotation::stepStarted);
-    connect(m_runbook, &Runbook::stepFinished, this, &CertificateRotation::stepCompleted);
-    connect(m_runbook, &Runbook::progress, this, &CertificateRotation::progress);
-    connect(m_runbook, &Runbook::finished, this, &CertificateRotation::runbookFinished);
-    m_context->cancelOnLockLoss(m_runbook);
+    m_runbook = m_context->runbookFor(this, buildTree(), &CertificateRotation::runbookFinished);
     m_runbook->start();
 }
 
@@ -416,18 +411,11 @@ void CertificateRotation::runbookFinished(const RunbookReport &report)
 {
     m_result.runbook = report;
     m_result.durationSeconds = double(nowMs() - m_startedMs) / 1000.0;
-    m_result.ok = report.succeeded();
-    if (!m_result.ok) {
-        const QStringList failed = report.failedSteps();
-        m_result.refused = !m_changed && report.outcome == RunbookOutcome::Failed;
-        if (m_result.refused)
-            m_result.refusals = report.failedMessages();
-        m_result.error = (m_result.refused ? QStringLiteral("refused: ") : QString()) +
-                         (failed.isEmpty() ? report.message : failed.join(QStringLiteral("; ")));
-        if (!report.cleanupErrors.isEmpty())
-            m_result.error += QStringLiteral("; rollback failed: ") +
-                              report.cleanupErrors.join(QStringLiteral("; "));
-    }
+    const RunbookVerdict verdict = RunbookVerdict::of(report, m_changed);
+    m_result.ok = verdict.ok;
+    m_result.refused = verdict.refused;
+    m_result.refusals = verdict.refusals;
+    m_result.error = verdict.error;
     if (m_monitor)
         m_monitor->stop();
     auto finish = [this] {

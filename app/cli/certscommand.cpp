@@ -40,13 +40,7 @@ int runRotation(const Inventory &inventory, CertificateRotationOptions options, 
     print(progress, rotation.preflightText() + u'\n');
     QObject::connect(&rotation, &CertificateRotation::stepCompleted, &rotation,
                      [progress](const QString &path, bool ok, double seconds, const QString &message) {
-                         if (path.count(u'/') < 1)
-                             return;
-                         print(progress, QStringLiteral("%1 %2 %3 (%4 s): %5\n")
-                                             .arg(stamp(), ok ? QStringLiteral("ok") : QStringLiteral("FAILED"),
-                                                  path.section(u'/', 1))
-                                             .arg(seconds, 0, 'f', 2)
-                                             .arg(message));
+                         printStep(progress, path, ok, seconds, message);
                      });
     int code = ExitFailed;
     QObject::connect(&rotation, &CertificateRotation::finished, &rotation,

@@ -23,4 +23,19 @@ inline QString stamp()
     return QDateTime::currentDateTimeUtc().toString(QStringLiteral("HH:mm:ss.zzz"));
 }
 
+// A progress line for a finished runbook step below the root:
+// "HH:mm:ss.zzz ok preflight/check (0.12 s): message". The root's own end
+// is left to the command's result.
+inline void printStep(FILE *stream, const QString &path, bool ok, double seconds,
+                      const QString &message)
+{
+    if (path.count(u'/') < 1)
+        return;
+    print(stream, QStringLiteral("%1 %2 %3 (%4 s): %5\n")
+                      .arg(stamp(), ok ? QStringLiteral("ok") : QStringLiteral("FAILED"),
+                           path.section(u'/', 1))
+                      .arg(seconds, 0, 'f', 2)
+                      .arg(message));
+}
+
 } // namespace Pilothouse::Cli

@@ -86,13 +86,7 @@ int run(const QStringList &arguments)
     QObject::connect(
         &repair, &PgpoolRepair::stepCompleted, &repair,
         [progress](const QString &path, bool ok, double seconds, const QString &message) {
-            if (path.count(u'/') < 1)
-                return;
-            print(progress, QStringLiteral("%1 %2 %3 (%4 s): %5\n")
-                                .arg(stamp(), ok ? QStringLiteral("ok") : QStringLiteral("FAILED"),
-                                     path.section(u'/', 1))
-                                .arg(seconds, 0, 'f', 2)
-                                .arg(message));
+            printStep(progress, path, ok, seconds, message);
         });
     QObject::connect(
         &repair, &PgpoolRepair::finished, &repair, [&, json](const PgpoolRepairResult &r) {

@@ -105,13 +105,7 @@ int run(const QStringList &arguments)
     QObject::connect(
         &rejoin, &Rejoin::stepCompleted, &rejoin,
         [progress](const QString &path, bool ok, double seconds, const QString &message) {
-            if (path.count(u'/') < 1)
-                return;
-            print(progress, QStringLiteral("%1 %2 %3 (%4 s): %5\n")
-                                .arg(stamp(), ok ? QStringLiteral("ok") : QStringLiteral("FAILED"),
-                                     path.section(u'/', 1))
-                                .arg(seconds, 0, 'f', 2)
-                                .arg(message));
+            printStep(progress, path, ok, seconds, message);
         });
     auto shown = std::make_shared<bool>(false);
     QObject::connect(&rejoin, &Rejoin::forkRead, &rejoin,

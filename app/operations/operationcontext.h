@@ -4,6 +4,7 @@
 
 #include "app/connectors/docker/dockertypes.h"
 #include "app/operations/audittrail.h"
+#include "app/operations/runbook.h"
 #include "app/connectors/pg/pgrows.h"
 #include "models/clustersnapshot.h"
 #include "models/inventory.h"
@@ -26,7 +27,6 @@ class ClusterMonitor;
 class DockerClient;
 class OperationLock;
 class PgConnection;
-class Runbook;
 
 // What an SSH command returned (a non-zero exit code is a result, not an error).
 struct SshCommandResult
@@ -104,6 +104,22 @@ public:
                    std::function<void(bool ok, const QString &note)> done);
     // Cancels `runbook` when the lock is lost: the operation must stop acting.
     void cancelOnLockLoss(Runbook *runbook);
+
+    // The runbook of `tree` for the operation `op`, owned by it, not started:
+    // its steps and progress reach op's stepStarted, stepCompleted and
+    // progress signals, its end `finished`; a lost lock cancels it.
+    template<typename Op>
+    Runbook *runbookFor(Op *op, const RunbookNode &tree,
+                        void (Op::*finished)(const RunbookReport &))
+    {
+        auto *runbook = new Runbook(tree, op);
+        connect(runbook, &Runbook::stepStarted, op, &Op::stepStarted);
+        connect(runbook, &Runbook::stepFinished, op, &Op::stepCompleted);
+        connect(runbook, &Runbook::progress, op, &Op::progress);
+        connect(runbook, &Runbook::finished, op, finished);
+        cancelOnLockLoss(runbook);
+        return runbook;
+    }
 
     // At the end: waits (≤ 5 s) until the trail's etcd mirror has every entry,
     // then `then`; at once when nothing is pending.

@@ -228,12 +228,7 @@ void PgpoolRepair::start()
         m_ownContext = true;
     }
     m_context->setSnapshotSource([this] { return lastSnapshot(); });
-    m_runbook = new Runbook(buildTree(), this);
-    connect(m_runbook, &Runbook::stepStarted, this, &PgpoolRepair::stepStarted);
-    connect(m_runbook, &Runbook::stepFinished, this, &PgpoolRepair::stepCompleted);
-    connect(m_runbook, &Runbook::progress, this, &PgpoolRepair::progress);
-    connect(m_runbook, &Runbook::finished, this, &PgpoolRepair::runbookFinished);
-    m_context->cancelOnLockLoss(m_runbook);
+    m_runbook = m_context->runbookFor(this, buildTree(), &PgpoolRepair::runbookFinished);
     m_runbook->start();
 }
 
@@ -247,18 +242,11 @@ void PgpoolRepair::runbookFinished(const RunbookReport &report)
 {
     m_result.runbook = report;
     m_result.durationSeconds = double(nowMs() - m_startedMs) / 1000.0;
-    m_result.ok = report.succeeded();
-    if (!m_result.ok) {
-        const QStringList failed = report.failedSteps();
-        m_result.refused = !m_changed && report.outcome == RunbookOutcome::Failed;
-        if (m_result.refused)
-            m_result.refusals = report.failedMessages();
-        m_result.error = (m_result.refused ? QStringLiteral("refused: ") : QString()) +
-                         (failed.isEmpty() ? report.message : failed.join(QStringLiteral("; ")));
-        if (!report.cleanupErrors.isEmpty())
-            m_result.error += QStringLiteral("; cleanup failed: ") +
-                              report.cleanupErrors.join(QStringLiteral("; "));
-    }
+    const RunbookVerdict verdict = RunbookVerdict::of(report, m_changed);
+    m_result.ok = verdict.ok;
+    m_result.refused = verdict.refused;
+    m_result.refusals = verdict.refusals;
+    m_result.error = verdict.error;
     if (m_monitor)
         m_monitor->stop();
     if (m_auditOpened)

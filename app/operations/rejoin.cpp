@@ -425,12 +425,7 @@ void Rejoin::start()
         m_ownContext = true;
     }
     m_context->setSnapshotSource([this] { return lastSnapshot(); });
-    m_runbook = new Runbook(buildTree(), this);
-    connect(m_runbook, &Runbook::stepStarted, this, &Rejoin::stepStarted);
-    connect(m_runbook, &Runbook::stepFinished, this, &Rejoin::stepCompleted);
-    connect(m_runbook, &Runbook::progress, this, &Rejoin::progress);
-    connect(m_runbook, &Runbook::finished, this, &Rejoin::runbookFinished);
-    m_context->cancelOnLockLoss(m_runbook);
+    m_runbook = m_context->runbookFor(this, buildTree(), &Rejoin::runbookFinished);
     m_runbook->start();
 }
 
@@ -444,24 +439,11 @@ void Rejoin::runbookFinished(const RunbookReport &report)
 {
     m_result.runbook = report;
     m_result.durationSeconds = double(nowMs() - m_startedMs) / 1000.0;
-    m_result.ok = report.succeeded();
-    if (!m_result.ok) {
-        const QStringList failed = report.failedSteps();
-        if (!m_changed && report.outcome == RunbookOutcome::Failed) {
-            m_result.refused = true;
-            m_result.refusals = report.failedMessages();
-            m_result.error = QStringLiteral("refused: ") +
-                             (m_result.refusals.isEmpty() ? report.message
-                                                          : m_result.refusals.join(QStringLiteral("; ")));
-        } else {
-            m_result.error = report.outcome == RunbookOutcome::Cancelled || failed.isEmpty()
-                                 ? report.message
-                                 : failed.join(QStringLiteral("; "));
-        }
-        if (!report.cleanupErrors.isEmpty())
-            m_result.error += QStringLiteral("; cleanup failed: ") +
-                              report.cleanupErrors.join(QStringLiteral("; "));
-    }
+    const RunbookVerdict verdict = RunbookVerdict::of(report, m_changed);
+    m_result.ok = verdict.ok;
+    m_result.refused = verdict.refused;
+    m_result.refusals = verdict.refusals;
+    m_result.error = verdict.error;
     if (m_monitor)
         m_monitor->stop();
     if (m_auditOpened)

@@ -153,6 +153,28 @@ QStringList RunbookReport::failedMessages() const
     return out;
 }
 
+RunbookVerdict RunbookVerdict::of(const RunbookReport &report, bool changed)
+{
+    RunbookVerdict v;
+    v.ok = report.succeeded();
+    if (v.ok)
+        return v;
+    const QStringList failed = report.failedSteps();
+    if (!changed && report.outcome == RunbookOutcome::Failed) {
+        v.refused = true;
+        v.refusals = report.failedMessages();
+        v.error = QStringLiteral("refused: ") +
+                  (v.refusals.isEmpty() ? report.message : v.refusals.join(QStringLiteral("; ")));
+    } else {
+        v.error = report.outcome == RunbookOutcome::Cancelled || failed.isEmpty()
+                      ? report.message
+                      : failed.join(QStringLiteral("; "));
+    }
+    if (!report.cleanupErrors.isEmpty())
+        v.error += QStringLiteral("; cleanup failed: ") + report.cleanupErrors.join(QStringLiteral("; "));
+    return v;
+}
+
 QString RunbookReport::toText() const
 {
     QString out = QStringLiteral("%1: %2 in %3 s%4\n")

@@ -136,6 +136,21 @@ struct RunbookReport
     QStringList failedMessages() const;
 };
 
+// How a finished run went, as the operations' results say it. A run that
+// failed (not cancelled) before it changed anything (`changed` false) was
+// refused: its failed steps' messages are the refusals.
+struct RunbookVerdict
+{
+    bool ok = false;
+    bool refused = false;
+    QStringList refusals;
+    // "refused: why; why", else the failed steps ("name: message") or why it
+    // was cancelled; then "; cleanup failed: ..." when an undo failed.
+    QString error;
+
+    static RunbookVerdict of(const RunbookReport &report, bool changed);
+};
+
 // Runs a RunbookNode tree on the event loop: stop on error, per-step
 // timeouts, cancel, undos, live progress and a final report.
 class Runbook final : public QObject

@@ -595,7 +595,6 @@ void Switchover::runbookFinished(const RunbookReport &report)
     // caller's before the act failed: that is a refusal.
     const bool changed = m_repmgrdPaused || m_holdSet || m_promoted ||
                          !m_result.pgpoolRepairs.isEmpty() || m_changed;
-    QStringList failedSteps;
     for (const RunbookStepReport &s : report.steps) {
         if (s.kind == RunbookStepReport::Kind::Group)
             continue;
@@ -616,28 +615,11 @@ void Switchover::runbookFinished(const RunbookReport &report)
             step.seconds = s.seconds;
             m_result.steps.append(step);
         }
-        if (s.kind == RunbookStepReport::Kind::Step &&
-            (s.outcome == RunbookOutcome::Failed || s.outcome == RunbookOutcome::TimedOut))
-            failedSteps.append(s.name + QStringLiteral(": ") + s.message);
     }
-    if (!m_result.ok) {
-        if (!changed && report.outcome == RunbookOutcome::Failed) {
-            m_result.refused = true;
-            m_result.refusals = report.failedMessages();
-            m_result.error =
-                QStringLiteral("refused: ") + (m_result.refusals.isEmpty()
-                                                   ? report.message
-                                                   : m_result.refusals.join(QStringLiteral("; ")));
-        } else {
-            m_result.error =
-                failedSteps.isEmpty() ? report.message : failedSteps.join(QStringLiteral("; "));
-            if (report.outcome == RunbookOutcome::Cancelled)
-                m_result.error = report.message;
-        }
-        if (!report.cleanupErrors.isEmpty())
-            m_result.error += QStringLiteral("; cleanup failed: ") +
-                              report.cleanupErrors.join(QStringLiteral("; "));
-    }
+    const RunbookVerdict verdict = RunbookVerdict::of(report, changed);
+    m_result.refused = verdict.refused;
+    m_result.refusals = verdict.refusals;
+    m_result.error = verdict.error;
     if (m_monitor) {
         const PostgresNodeState *t = node(m_monitor->snapshot(), m_options.target);
         if (m_result.timelineAfter == 0 && t && m_promoted)

@@ -110,23 +110,8 @@ MaintenanceWizard::MaintenanceWizard(MaintenanceSpec spec, OperationRunFactory f
     setPage(RunPage, m_run);
 
     // 4. Result.
-    auto *result = new GuardedPage;
-    result->setObjectName(QStringLiteral("resultPage"));
-    result->setTitle(tr("Result"));
-    m_result = new QLabel;
-    m_result->setObjectName(QStringLiteral("maintenanceResult"));
-    m_result->setWordWrap(true);
-    m_result->setTextFormat(Qt::RichText);
-    m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_details = createPreflightView(result);
-    m_details->setObjectName(QStringLiteral("resultDetails"));
-    m_details->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    auto *resultLayout = new QVBoxLayout(result);
-    resultLayout->addWidget(m_result);
-    resultLayout->addWidget(m_details, 1);
-    result->setOnInitialize([this] { showResult(); });
-    result->setFinalPage(true);
-    setPage(ResultPage, result);
+    setPage(ResultPage, createResultPage(QStringLiteral("maintenanceResult"), &m_result, &m_details,
+                                         [this] { showResult(); }));
 }
 
 MaintenanceWizard::~MaintenanceWizard() = default;

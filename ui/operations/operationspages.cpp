@@ -4,6 +4,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QVBoxLayout>
 
 namespace Pilothouse {
 
@@ -72,6 +73,28 @@ void showRefusals(QLabel *label, const QStringList &refusals)
     html += QStringLiteral("</ul>");
     label->setText(html);
     label->show();
+}
+
+GuardedPage *createResultPage(const QString &headerName, QLabel **header, QPlainTextEdit **details,
+                              std::function<void()> show)
+{
+    auto *page = new GuardedPage;
+    page->setObjectName(QStringLiteral("resultPage"));
+    page->setTitle(QObject::tr("Result"));
+    *header = new QLabel;
+    (*header)->setObjectName(headerName);
+    (*header)->setWordWrap(true);
+    (*header)->setTextFormat(Qt::RichText);
+    (*header)->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    *details = createPreflightView(page);
+    (*details)->setObjectName(QStringLiteral("resultDetails"));
+    (*details)->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    auto *layout = new QVBoxLayout(page);
+    layout->addWidget(*header);
+    layout->addWidget(*details, 1);
+    page->setOnInitialize(std::move(show));
+    page->setFinalPage(true);
+    return page;
 }
 
 QString resultHeader(bool ok, const QString &summary)

@@ -43,5 +43,10 @@ QLabel *createRefusalsLabel(QWidget *parent);
 void showRefusals(QLabel *label, const QStringList &refusals);
 // "<icon> Succeeded — summary" as rich text.
 QString resultHeader(bool ok, const QString &summary);
+// The wizards' last page, "Result": a header (rich text, named `headerName`,
+// for resultHeader()) over a details view in a fixed font; `show` fills them
+// each time the page opens.
+GuardedPage *createResultPage(const QString &headerName, QLabel **header, QPlainTextEdit **details,
+                              std::function<void()> show);
 
 } // namespace Pilothouse
