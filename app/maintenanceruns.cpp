@@ -1,8 +1,10 @@
 #include "app/maintenanceruns.h"
 
+#include "app/certs/certificaterotation.h"
 #include "app/operations/pgpoolrepair.h"
 #include "app/operations/rejoin.h"
 
+#include <QFile>
 #include <QJsonObject>
 #include <QPointer>
 
@@ -318,6 +320,108 @@ private:
     bool m_haveSeen = false;
 };
 
+// ---------------------------------------------------------------- certificates
+
+class CertificateRotationRun final
+    : public DryRunFirst<CertificateRotation, CertificateRotationOptions, CertificateRotationResult>
+{
+public:
+    CertificateRotationRun(Inventory inventory, CertificateRotationOptions options,
+                           const QStringList &unreadable, QObject *parent)
+        : DryRunFirst(std::move(inventory), std::move(options), parent)
+    {
+        m_refusals = unreadable; // a file that cannot be read: nothing to check
+    }
+
+    QString kind() const override { return QStringLiteral("certificate"); }
+    QString title() const override
+    {
+        return rotating() ? tr("Rotate the TLS certificate to %1").arg(m_options.certificateFile)
+                          : tr("Roll back the TLS certificate");
+    }
+
+    QString preflightText() const override
+    {
+        QString t =
+            engineText() + u'\n' + tr("What was found (read now; nothing was changed)") + u'\n';
+        if (!m_haveSeen)
+            return t + (m_preparing ? tr("checking the certificate, reading every HAProxy…")
+                                    : tr("not read"));
+        return t + seenText(m_seen);
+    }
+
+    QString detailsText() const override
+    {
+        if (!m_engine)
+            return {};
+        QString t = seenText(m_result);
+        for (const HaproxyCertificateState &s : m_result.instances)
+            if (!s.servedAfter.isEmpty())
+                t += QStringLiteral("  • ") +
+                     tr("%1: a handshake now shows %2").arg(s.instance, s.servedAfter.left(16)) +
+                     u'\n';
+        return t + u'\n' + stepsText(m_result.runbook);
+    }
+
+protected:
+    void prepared(const CertificateRotationResult &r) override
+    {
+        m_seen = r;
+        m_haveSeen = true;
+    }
+
+    QString succeeded(const CertificateRotationResult &r) const override
+    {
+        int changed = 0;
+        for (const HaproxyCertificateState &s : r.instances)
+            changed += s.changed ? 1 : 0;
+        if (changed == 0)
+            return tr("Every HAProxy already served it: nothing was changed.");
+        return rotating() ? tr("%n HAProxy task(s) serve the new certificate; it is kept as the "
+                               "secret %1.",
+                               nullptr, changed)
+                                .arg(r.secretName)
+                          : tr("%n HAProxy task(s) serve their previous certificate again.",
+                               nullptr, changed);
+    }
+
+    QJsonObject reportJson(const CertificateRotationResult &r) const override
+    {
+        return certificateRotationReportJson(r);
+    }
+
+private:
+    bool rotating() const { return m_options.mode == CertificateRotationOptions::Mode::Rotate; }
+
+    static QString seenText(const CertificateRotationResult &r)
+    {
+        QString t;
+        if (!r.bundle.sha256.isEmpty()) {
+            const CertificateState &c = r.bundle.leaf;
+            t += tr("The certificate given: %1, names %2, until %3 (%4 days), key %5, sha256 %6")
+                     .arg(c.subject, c.subjectAltNames.join(QStringLiteral(" ")),
+                          c.notAfter.toString(Qt::ISODate))
+                     .arg(c.daysLeft)
+                     .arg(r.bundle.keyType, r.bundle.sha256.left(16)) +
+                 u'\n';
+        }
+        for (const QString &w : r.warnings)
+            t += QStringLiteral("  ⚠ ") + w + u'\n';
+        for (const HaproxyCertificateState &s : r.instances) {
+            t += QStringLiteral("  • ") +
+                 tr("%1 serves %2")
+                     .arg(s.instance, s.before.isEmpty() ? tr("(unknown)") : s.before) +
+                 u'\n';
+            if (!s.previous.isEmpty())
+                t += QStringLiteral("      ") + tr("kept for rollback: %1").arg(s.previous) + u'\n';
+        }
+        return t;
+    }
+
+    CertificateRotationResult m_seen;
+    bool m_haveSeen = false;
+};
+
 QString nodeState(const PostgresNodeState &n)
 {
     if (!n.reachable)
@@ -421,6 +525,34 @@ MaintenanceSpec pgpoolRepairWizardSpec(const ClusterSnapshot &snapshot,
         lines.append(QObject::tr("No pgpool instance has been read yet."));
     spec.situation = QObject::tr("As last read:") + u'\n' + lines.join(u'\n');
     return spec;
+}
+
+OperationRun *createCertificateRun(const Inventory &inventory, bool rollback,
+                                   const QString &certificateFile, const QString &keyFile,
+                                   QObject *parent)
+{
+    CertificateRotationOptions o;
+    o.mode = rollback ? CertificateRotationOptions::Mode::Rollback
+                      : CertificateRotationOptions::Mode::Rotate;
+    QStringList unreadable;
+    auto read = [&unreadable](const QString &path, QByteArray *into) {
+        QFile f(path);
+        if (f.size() > 1024 * 1024)
+            unreadable.append(QObject::tr("%1 is larger than 1 MiB: not a PEM bundle").arg(path));
+        else if (!f.open(QIODevice::ReadOnly))
+            unreadable.append(QObject::tr("%1 cannot be read: %2").arg(path, f.errorString()));
+        else
+            *into = f.readAll();
+    };
+    if (!rollback) {
+        o.certificateFile = certificateFile;
+        read(certificateFile, &o.certificatePem);
+        if (!keyFile.isEmpty()) {
+            o.keyFile = keyFile;
+            read(keyFile, &o.keyPem);
+        }
+    }
+    return new CertificateRotationRun(inventory, o, unreadable, parent);
 }
 
 } // namespace Pilothouse

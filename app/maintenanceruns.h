@@ -20,6 +20,16 @@ OperationRun *createRejoinRun(const Inventory &inventory, const QString &node, Q
 // through each).
 OperationRun *createPgpoolRepairRun(const Inventory &inventory, QObject *parent);
 
+// A rotation of every HAProxy's TLS certificate to the bundle in
+// `certificateFile` (and `keyFile`, empty when the first holds the key), or
+// with `rollback` a return to each one's previous certificate
+// (app/certs/certificaterotation) as an OperationRun: prepare() is the dry
+// run (the bundle checked, what each HAProxy serves). Files that cannot be
+// read are refusals.
+OperationRun *createCertificateRun(const Inventory &inventory, bool rollback,
+                                   const QString &certificateFile, const QString &keyFile,
+                                   QObject *parent);
+
 // The wizards' words and choices from the cluster as last read: the nodes a
 // rejoin may take (those that do not stream from the one primary first).
 MaintenanceSpec rejoinWizardSpec(const ClusterSnapshot &snapshot);

@@ -11,6 +11,7 @@
 #include "models/auditmodel.h"
 #include "ui/clusterview.h"
 #include "ui/operations/auditdock.h"
+#include "ui/operations/certificatewizard.h"
 #include "ui/operations/deploywizard.h"
 #include "ui/operations/drillwizard.h"
 #include "ui/operations/maintenancewizard.h"
@@ -548,6 +549,12 @@ void OperationsBridge::openWizard(const QString &operation)
             pgpoolRepairWizardSpec(m_snapshot(), m_inventory.settings.pgpoolService),
             [this](const QString &, QObject *owner) {
                 return createPgpoolRepairRun(m_inventory, owner);
+            },
+            parent);
+    } else if (operation == u"certificate") {
+        m_wizard = new CertificateWizard(
+            [this](bool rollback, const QString &certificate, const QString &key, QObject *owner) {
+                return createCertificateRun(m_inventory, rollback, certificate, key, owner);
             },
             parent);
     } else if (operation == u"deploy") {

@@ -40,8 +40,8 @@ public:
     // A run of the drill `scenario`, not started; nullptr when the engine has no drills yet.
     OperationRun *createDrill(const QString &scenario, QObject *parent);
 
-    // Opens the wizard of "switchover", "drill", "rejoin" or "pgpool-repair"
-    // (or raises the open one).
+    // Opens the wizard of "switchover", "drill", "rejoin", "pgpool-repair",
+    // "certificate" or "deploy" (or raises the open one).
     void openWizard(const QString &operation);
     QWizard *wizard() const { return m_wizard; }
 

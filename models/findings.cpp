@@ -367,6 +367,8 @@ QString suggestedOperation(const QString &code)
         return QStringLiteral("pgpool-repair");
     if (rejoin.contains(code))
         return QStringLiteral("rejoin");
+    if (code == u"certificate-expired" || code == u"certificate-expiring")
+        return QStringLiteral("certificate");
     return {};
 }
 

@@ -22,7 +22,8 @@ QList<Finding> compute(const ClusterSnapshot &snapshot, const QDateTime &now,
 QString severityName(Severity severity);
 
 // The operation that repairs what a finding of `code` reports, as the keys
-// of ClusterView::operationRequested ("pgpool-repair", "rejoin"); empty
+// of ClusterView::operationRequested ("pgpool-repair", "rejoin",
+// "certificate"); empty
 // when no operation of the console repairs it.
 QString suggestedOperation(const QString &code);
 

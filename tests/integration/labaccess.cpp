@@ -135,6 +135,17 @@ bool LabAccess::waitUntil(const std::function<bool()> &ready, int timeoutMs, int
     return true;
 }
 
+QString LabAccess::servedSha256(const QString &address, const QString &serverName)
+{
+    const Run r = local(QStringLiteral("bash"),
+                        {QStringLiteral("-c"),
+                         QStringLiteral("openssl s_client -connect %1:443 -servername %2 </dev/null 2>/dev/null | "
+                                        "openssl x509 -noout -fingerprint -sha256")
+                             .arg(address, serverName)},
+                        15000);
+    return QString::fromLatin1(r.out).section(u'=', 1).trimmed().remove(u':').toLower();
+}
+
 QString LabAccess::labPrimary(QString *status)
 {
     const Run r = local(LabScript, {QStringLiteral("status")}, 120000);

@@ -56,6 +56,11 @@ public:
     // unhealthy; `status` receives the whole output.
     static QString labPrimary(QString *status = nullptr);
 
+    // The SHA-256 (lower-case hex) of the leaf certificate a TLS handshake
+    // with `address`:443 for `serverName` shows (openssl s_client); empty
+    // when there is no handshake.
+    static QString servedSha256(const QString &address, const QString &serverName);
+
     // Waits (≤ timeoutMs) for `lab status` to pass, then makes `node` the
     // primary with the console's own `pilothouse switchover` when another
     // node is, and waits for health again. Every lab test that needs the

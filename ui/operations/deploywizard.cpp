@@ -81,7 +81,9 @@ DeployWizard::DeployWizard(DeployRunFactory factory, const QString &file, const 
     m_stack->setObjectName(QStringLiteral("stackName"));
     m_reason = createReasonEdit(what);
     auto *form = new QFormLayout;
-    form->addRow(tr("Stack &file:"), fileRow);
+    auto *fileLabel = new QLabel(tr("Stack &file:")); // a layout row gets no buddy by itself
+    fileLabel->setBuddy(m_file);
+    form->addRow(fileLabel, fileRow);
     form->addRow(QString(), m_fileState);
     form->addRow(tr("Stack &name:"), m_stack);
     form->addRow(tr("&Reason (kept in the audit trail):"), m_reason);

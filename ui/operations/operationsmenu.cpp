@@ -19,6 +19,8 @@ QList<OperationAction> operationActions()
          QObject::tr("make a former primary or a stopped standby stream again (pg_rewind)")},
         {QStringLiteral("pgpool-repair"), QObject::tr("Repair the pgpools…"),
          QObject::tr("attach serving backends, name the real primary in every pgpool")},
+        {QStringLiteral("certificate"), QObject::tr("Rotate the TLS Certificate…"),
+         QObject::tr("serve a new certificate on every HAProxy without a reload, or roll back")},
         {QStringLiteral("deploy"), QObject::tr("Deploy a Stack…"),
          QObject::tr("plan a stack file against the Swarm, then create or update what differs")},
     };

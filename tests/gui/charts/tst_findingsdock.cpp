@@ -128,6 +128,7 @@ private Q_SLOTS:
         QVERIFY(!etcd->findChild<QAction *>(QStringLiteral("fix_pgpool-repair")));
         QCOMPARE(Findings::suggestedOperation(QStringLiteral("two-primaries")), QStringLiteral("rejoin"));
         QVERIFY(Findings::suggestedOperation(QStringLiteral("etcd-no-quorum")).isEmpty());
+        QCOMPARE(Findings::suggestedOperation(QStringLiteral("certificate-expiring")), QStringLiteral("certificate"));
     }
 
     void modelGoesAway()

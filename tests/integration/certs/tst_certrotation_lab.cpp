@@ -105,15 +105,7 @@ class TestCertRotationLab : public QObject
     // The sha256 of the leaf a TLS handshake through `host`'s HAProxy shows.
     QString served(const QString &host) const
     {
-        const LabAccess::Run r = LabAccess::local(
-            QStringLiteral("bash"),
-            {QStringLiteral("-c"),
-             QStringLiteral(
-                 "openssl s_client -connect %1:443 -servername %2 </dev/null 2>/dev/null | "
-                 "openssl x509 -noout -fingerprint -sha256")
-                 .arg(m_addresses.value(host), m_lab.inventory().settings.domain)},
-            15000);
-        return QString::fromLatin1(r.out).section(u'=', 1).trimmed().remove(u':').toLower();
+        return LabAccess::servedSha256(m_addresses.value(host), m_lab.inventory().settings.domain);
     }
 
     QStringList servedEverywhere() const
