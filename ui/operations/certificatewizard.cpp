@@ -169,30 +169,19 @@ void CertificateWizard::refreshPreflight()
 {
     if (!m_operation)
         return;
-    m_preflight->setPlainText(m_operation->preflightText());
-    const bool preparing = m_operation->isPreparing();
-    m_preparing->setText(preparing ? tr("Checking and reading… (nothing is changed)") : QString());
-    m_preparing->setVisible(preparing);
-    showRefusals(m_refusals, preparing ? QStringList() : m_operation->refusals());
+    showPreflight(m_operation, m_preflight, m_preparing, m_refusals, tr("Checking and reading… (nothing is changed)"));
     Q_EMIT page(PreflightPage)->completeChanged();
 }
 
 void CertificateWizard::showResult()
 {
-    m_result->setText(resultHeader(m_run->finishedOk(), m_run->summary()));
-    const QString details = m_operation ? m_operation->detailsText() : QString();
-    m_details->setPlainText(details);
-    m_details->setVisible(!details.isEmpty());
+    showRunResult(m_result, m_details, m_run, m_operation);
 }
 
 void CertificateWizard::reject()
 {
-    if (m_operation && m_operation->isRunning()) {
-        // Closing the window must not leave a HAProxy half changed.
-        m_run->cancelButton()->click();
-        return;
-    }
-    QWizard::reject();
+    if (!cancelInsteadOfClosing(m_operation, m_run))
+        QWizard::reject();
 }
 
 } // namespace Pilothouse

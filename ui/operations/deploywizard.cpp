@@ -281,20 +281,13 @@ void DeployWizard::refreshPlan()
 
 void DeployWizard::showResult()
 {
-    m_result->setText(resultHeader(m_run->finishedOk(), m_run->summary()));
-    const QString details = m_operation ? m_operation->detailsText() : QString();
-    m_details->setPlainText(details);
-    m_details->setVisible(!details.isEmpty());
+    showRunResult(m_result, m_details, m_run, m_operation);
 }
 
 void DeployWizard::reject()
 {
-    if (m_operation && m_operation->isRunning()) {
-        // Closing the window must not leave the deploy half done.
-        m_run->cancelButton()->click();
-        return;
-    }
-    QWizard::reject();
+    if (!cancelInsteadOfClosing(m_operation, m_run))
+        QWizard::reject();
 }
 
 } // namespace Pilothouse

@@ -1,9 +1,13 @@
 #include "ui/operations/operationspages.h"
 
+#include "models/operationrun.h"
+#include "ui/operations/operationrunpage.h"
+
 #include <QFontDatabase>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QVBoxLayout>
 
 namespace Pilothouse {
@@ -73,6 +77,33 @@ void showRefusals(QLabel *label, const QStringList &refusals)
     html += QStringLiteral("</ul>");
     label->setText(html);
     label->show();
+}
+
+void showPreflight(OperationRun *run, QPlainTextEdit *view, QLabel *preparing, QLabel *refusals,
+                   const QString &preparingText)
+{
+    view->setPlainText(run->preflightText());
+    const bool reading = run->isPreparing();
+    preparing->setText(reading ? preparingText : QString());
+    preparing->setVisible(reading);
+    showRefusals(refusals, reading ? QStringList() : run->refusals());
+}
+
+void showRunResult(QLabel *header, QPlainTextEdit *details, OperationRunPage *page,
+                   OperationRun *run)
+{
+    header->setText(resultHeader(page->finishedOk(), page->summary()));
+    const QString text = run ? run->detailsText() : QString();
+    details->setPlainText(text);
+    details->setVisible(!text.isEmpty());
+}
+
+bool cancelInsteadOfClosing(OperationRun *run, OperationRunPage *page)
+{
+    if (!run || !run->isRunning())
+        return false;
+    page->cancelButton()->click();
+    return true;
 }
 
 GuardedPage *createResultPage(const QString &headerName, QLabel **header, QPlainTextEdit **details,

@@ -11,6 +11,11 @@ class QLineEdit;
 class QPlainTextEdit;
 
 namespace Pilothouse {
+class OperationRun;
+class OperationRunPage;
+} // namespace Pilothouse
+
+namespace Pilothouse {
 
 // A wizard page whose completeness and set-up are given as functions, so
 // each wizard states its rules where it builds its pages.
@@ -46,6 +51,16 @@ QString resultHeader(bool ok, const QString &summary);
 // The wizards' last page, "Result": a header (rich text, named `headerName`,
 // for resultHeader()) over a details view in a fixed font; `show` fills them
 // each time the page opens.
+// Shows `run`'s preflight text, `preparingText` while it reads, and its
+// refusals once it has read.
+void showPreflight(OperationRun *run, QPlainTextEdit *view, QLabel *preparing, QLabel *refusals,
+                   const QString &preparingText);
+// Fills a result page (createResultPage) from the run page and the run.
+void showRunResult(QLabel *header, QPlainTextEdit *details, OperationRunPage *page,
+                   OperationRun *run);
+// A wizard closed while its run runs cancels the run instead (the cluster
+// must not be left half changed): true when it did.
+bool cancelInsteadOfClosing(OperationRun *run, OperationRunPage *page);
 GuardedPage *createResultPage(const QString &headerName, QLabel **header, QPlainTextEdit **details,
                               std::function<void()> show);
 
