@@ -439,11 +439,7 @@ void Rejoin::runbookFinished(const RunbookReport &report)
 {
     m_result.runbook = report;
     m_result.durationSeconds = double(nowMs() - m_startedMs) / 1000.0;
-    const RunbookVerdict verdict = RunbookVerdict::of(report, m_changed);
-    m_result.ok = verdict.ok;
-    m_result.refused = verdict.refused;
-    m_result.refusals = verdict.refusals;
-    m_result.error = verdict.error;
+    RunbookVerdict::of(report, m_changed).applyTo(m_result);
     if (m_monitor)
         m_monitor->stop();
     if (m_auditOpened)

@@ -149,6 +149,16 @@ struct RunbookVerdict
     QString error;
 
     static RunbookVerdict of(const RunbookReport &report, bool changed);
+
+    // Into an operation's result, which has the same four fields.
+    template<typename Result>
+    void applyTo(Result &result) const
+    {
+        result.ok = ok;
+        result.refused = refused;
+        result.refusals = refusals;
+        result.error = error;
+    }
 };
 
 // Runs a RunbookNode tree on the event loop: stop on error, per-step

@@ -616,10 +616,7 @@ void Switchover::runbookFinished(const RunbookReport &report)
             m_result.steps.append(step);
         }
     }
-    const RunbookVerdict verdict = RunbookVerdict::of(report, changed);
-    m_result.refused = verdict.refused;
-    m_result.refusals = verdict.refusals;
-    m_result.error = verdict.error;
+    RunbookVerdict::of(report, changed).applyTo(m_result);
     if (m_monitor) {
         const PostgresNodeState *t = node(m_monitor->snapshot(), m_options.target);
         if (m_result.timelineAfter == 0 && t && m_promoted)
