@@ -90,8 +90,7 @@ public:
         if (state() == State::Ready) {
             if (m_probe && m_probe->isRunning())
                 m_probe->cancel(tr("cancelled by the operator in the console"));
-            setState(State::Finished);
-            Q_EMIT finished(false, tr("Cancelled before it started; nothing was changed."), {});
+            finishBeforeStart();
             return;
         }
         if (state() != State::Running || !m_engine)

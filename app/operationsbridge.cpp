@@ -162,8 +162,7 @@ public:
     void cancel() override
     {
         if (state() == State::Ready) {
-            setState(State::Finished);
-            Q_EMIT finished(false, tr("Cancelled before it started; nothing was changed."), {});
+            finishBeforeStart();
             return;
         }
         if (state() != State::Running || !m_switchover)
@@ -448,8 +447,7 @@ public:
     void cancel() override
     {
         if (state() == State::Ready) {
-            setState(State::Finished);
-            Q_EMIT finished(false, tr("Cancelled before it started; nothing was changed."), {});
+            finishBeforeStart();
             return;
         }
         if (state() != State::Running || !m_drill)

@@ -16,4 +16,10 @@ void OperationRun::setState(State state)
     Q_EMIT stateChanged(state);
 }
 
+void OperationRun::finishBeforeStart()
+{
+    setState(State::Finished);
+    Q_EMIT finished(false, tr("Cancelled before it started; nothing was changed."), {});
+}
+
 } // namespace Pilothouse

@@ -73,6 +73,8 @@ Q_SIGNALS:
 
 protected:
     void setState(State state);
+    // cancel() before start(): the run ends at once, having changed nothing.
+    void finishBeforeStart();
 
 private:
     State m_state = State::Ready;

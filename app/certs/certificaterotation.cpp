@@ -288,19 +288,6 @@ QString CertificateRotation::preflightText() const
     return t;
 }
 
-RunbookNode CertificateRotation::leaf(const QString &name, int timeoutMs,
-                                      std::function<void(Done)> run)
-{
-    return RunbookNode::step(name, timeoutMs, [run](RunbookStep::Done done) {
-        run([done](bool ok, const QString &detail) {
-            if (ok)
-                done(detail);
-            else
-                done(problem(detail));
-        });
-    });
-}
-
 RunbookNode CertificateRotation::buildTree()
 {
     auto bind = [this](void (CertificateRotation::*fn)(Done)) {
@@ -313,25 +300,25 @@ RunbookNode CertificateRotation::buildTree()
     OperationLock *lock = m_context->lock();
     if (lock && !lock->isHeld())
         top.push_back(lock->acquireStep());
-    top.push_back(
-        leaf(QStringLiteral("open the audit trail"), 15000, bind(&CertificateRotation::openAudit)));
+    top.push_back(okStep(QStringLiteral("open the audit trail"), 15000,
+                         bind(&CertificateRotation::openAudit)));
     std::vector<RunbookNode> preflight;
     if (rotate)
-        preflight.push_back(leaf(QStringLiteral("check the certificate and its key"), 2000,
-                                 bind(&CertificateRotation::checkBundle)));
-    preflight.push_back(leaf(QStringLiteral("read the cluster: a HAProxy on every manager"),
-                             m_options.preflightTimeoutMs,
-                             bind(&CertificateRotation::readCluster)));
-    preflight.push_back(leaf(QStringLiteral("what each HAProxy serves"), 20000,
-                             bind(&CertificateRotation::readInstances)));
+        preflight.push_back(okStep(QStringLiteral("check the certificate and its key"), 2000,
+                                   bind(&CertificateRotation::checkBundle)));
+    preflight.push_back(okStep(QStringLiteral("read the cluster: a HAProxy on every manager"),
+                               m_options.preflightTimeoutMs,
+                               bind(&CertificateRotation::readCluster)));
+    preflight.push_back(okStep(QStringLiteral("what each HAProxy serves"), 20000,
+                               bind(&CertificateRotation::readInstances)));
     top.push_back(RunbookNode::sequence(QStringLiteral("preflight"), std::move(preflight),
                                         RunbookNode::ErrorPolicy::ContinueOnError));
     if (!m_options.dryRun) {
         std::vector<RunbookNode> act;
         if (rotate)
             act.push_back(
-                leaf(QStringLiteral("keep the bundle as a Docker secret"), 20000,
-                     bind(&CertificateRotation::keepAsSecret))
+                okStep(QStringLiteral("keep the bundle as a Docker secret"), 20000,
+                       bind(&CertificateRotation::keepAsSecret))
                     .withUndo([this](RunbookStep::Done done) {
                         // Only a secret this run created goes again.
                         if (!m_secretCreated) {
@@ -356,8 +343,8 @@ RunbookNode CertificateRotation::buildTree()
                     }));
         const int serveTimeout =
             m_options.perInstanceTimeoutMs * qMax(1, int(m_inventory.hosts.size()));
-        act.push_back(leaf(QStringLiteral("serve it on each HAProxy, one at a time"), serveTimeout,
-                           bind(&CertificateRotation::serveEach))
+        act.push_back(okStep(QStringLiteral("serve it on each HAProxy, one at a time"),
+                             serveTimeout, bind(&CertificateRotation::serveEach))
                           .uninterruptible()
                           .withUndo(
                               [this](RunbookStep::Done done) {
@@ -372,8 +359,8 @@ RunbookNode CertificateRotation::buildTree()
         top.push_back(RunbookNode::sequence(QStringLiteral("act"), std::move(act)));
         top.push_back(RunbookNode::sequence(
             QStringLiteral("verify"),
-            {leaf(QStringLiteral("a TLS handshake through each host shows it"),
-                  m_options.verifyTimeoutMs, bind(&CertificateRotation::verifyHandshakes))}));
+            {okStep(QStringLiteral("a TLS handshake through each host shows it"),
+                    m_options.verifyTimeoutMs, bind(&CertificateRotation::verifyHandshakes))}));
     }
     return RunbookNode::sequence(rotate ? QStringLiteral("certificate rotation")
                                         : QStringLiteral("certificate rollback"),
@@ -647,7 +634,7 @@ void CertificateRotation::serveNext(int index, Done done)
         apply(QStringLiteral("rollback"));
         return;
     }
-    const QString container = containerOf(instance);
+    const QString container = m_context->runningContainer(instance);
     if (container.isEmpty()) {
         done(false, QStringLiteral("%1 no longer runs (its task went away during the rotation)")
                         .arg(instance));
@@ -755,24 +742,10 @@ void CertificateRotation::verifyHandshakes(Done done)
 
 // ------------------------------------------------------------ helpers
 
-QString CertificateRotation::containerOf(const QString &instance) const
-{
-    const ClusterSnapshot s = m_monitor ? m_monitor->snapshot() : m_snapshot;
-    for (const TaskState &t : s.tasks) {
-        if (t.service + u'@' + t.hostname == instance && t.desiredState == u"running" &&
-            t.currentState == u"running")
-            return t.containerId;
-    }
-    return {};
-}
-
 QString CertificateRotation::hostAddress(const QString &host) const
 {
-    for (const InventoryHost &h : m_inventory.hosts) {
-        if (h.name == host)
-            return h.address;
-    }
-    return host;
+    const InventoryHost *h = m_inventory.host(host);
+    return h ? h->address : host;
 }
 
 QJsonObject certificateRotationReportJson(const CertificateRotationResult &r)

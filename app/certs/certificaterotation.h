@@ -133,10 +133,9 @@ Q_SIGNALS:
     void finished(const Pilothouse::CertificateRotationResult &result);
 
 private:
-    using Done = std::function<void(bool, QString)>;
+    using Done = RunbookStep::OkDone;
 
     RunbookNode buildTree();
-    RunbookNode leaf(const QString &name, int timeoutMs, std::function<void(Done)> run);
     void runbookFinished(const RunbookReport &report);
 
     void openAudit(Done done);
@@ -149,7 +148,6 @@ private:
     void undoServe(Done done);
     void verifyHandshakes(Done done);
 
-    QString containerOf(const QString &instance) const;
     QString hostAddress(const QString &host) const;
     QString proxyService() const;
 

@@ -494,7 +494,7 @@ void OperationContext::connectHosts(const QStringList &hosts, int timeoutMs,
 
 // ---------------------------------------------------------------- containers
 
-QString OperationContext::resolveContainer(const QString &target, QString *host) const
+QString OperationContext::runningContainer(const QString &target, QString *host) const
 {
     const ClusterSnapshot s = snapshot();
     const QString name = target.section(u'@', 0, 0);
@@ -505,9 +505,20 @@ QString OperationContext::resolveContainer(const QString &target, QString *host)
             continue;
         if (!onHost.isEmpty() && t.hostname != onHost)
             continue;
-        *host = t.hostname;
+        if (host)
+            *host = t.hostname;
         return t.containerId;
     }
+    return {};
+}
+
+QString OperationContext::resolveContainer(const QString &target, QString *host) const
+{
+    const QString running = runningContainer(target, host);
+    if (!running.isEmpty())
+        return running;
+    const QString name = target.section(u'@', 0, 0);
+    const QString onHost = target.section(u'@', 1);
     // "<container>@<host>": a container named directly.
     if (!onHost.isEmpty() && m_inventory.host(onHost)) {
         *host = onHost;

@@ -153,6 +153,9 @@ public:
                       std::function<void(const Result<QString> &)> callback);
     // The host that runs execIn's `target` now; empty when none.
     QString hostOf(const QString &target) const;
+    // The container of the running task `target` names ("pg-1",
+    // "pgpool@swarm-02") and its host; empty when no such task runs.
+    QString runningContainer(const QString &target, QString *host = nullptr) const;
 
     // Stops a call: its callback gets a "cancelled" error. Docker cannot stop
     // an exec'd process: the command may go on inside the container.

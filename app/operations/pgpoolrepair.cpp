@@ -25,11 +25,6 @@ qint64 nowMs()
     return QDateTime::currentMSecsSinceEpoch();
 }
 
-Error problem(const QString &message)
-{
-    return Error{message, {}, 0, 0};
-}
-
 QString lastLines(const QByteArray &bytes, int lines)
 {
     QStringList all = QString::fromUtf8(bytes).trimmed().split(u'\n', Qt::SkipEmptyParts);
@@ -165,18 +160,6 @@ QString PgpoolRepair::preflightText() const
     return t;
 }
 
-RunbookNode PgpoolRepair::leaf(const QString &name, int timeoutMs, std::function<void(Done)> run)
-{
-    return RunbookNode::step(name, timeoutMs, [run](RunbookStep::Done done) {
-        run([done](bool ok, const QString &detail) {
-            if (ok)
-                done(detail);
-            else
-                done(problem(detail));
-        });
-    });
-}
-
 RunbookNode PgpoolRepair::buildTree()
 {
     auto bind = [this](void (PgpoolRepair::*fn)(Done)) {
@@ -189,26 +172,26 @@ RunbookNode PgpoolRepair::buildTree()
     if (lock && !lock->isHeld())
         top.push_back(lock->acquireStep());
     top.push_back(
-        leaf(QStringLiteral("open the audit trail"), 15000, bind(&PgpoolRepair::openAudit)));
+        okStep(QStringLiteral("open the audit trail"), 15000, bind(&PgpoolRepair::openAudit)));
     top.push_back(RunbookNode::sequence(
         QStringLiteral("preflight"),
-        {leaf(QStringLiteral("read every layer of the cluster"), m_options.preflightTimeoutMs,
-              bind(&PgpoolRepair::readCluster)),
-         leaf(QStringLiteral("check: one primary, etcd quorum; what each pgpool gets wrong"), 2000,
-              bind(&PgpoolRepair::checkCluster)),
-         leaf(QStringLiteral("a session through each pgpool"), 30000,
-              bind(&PgpoolRepair::checkSessions))},
+        {okStep(QStringLiteral("read every layer of the cluster"), m_options.preflightTimeoutMs,
+                bind(&PgpoolRepair::readCluster)),
+         okStep(QStringLiteral("check: one primary, etcd quorum; what each pgpool gets wrong"),
+                2000, bind(&PgpoolRepair::checkCluster)),
+         okStep(QStringLiteral("a session through each pgpool"), 30000,
+                bind(&PgpoolRepair::checkSessions))},
         RunbookNode::ErrorPolicy::ContinueOnError));
     if (!m_options.dryRun) {
         top.push_back(RunbookNode::sequence(
-            QStringLiteral("act"), {leaf(QStringLiteral("repair each pgpool that disagrees"),
-                                         m_options.repairTimeoutMs, bind(&PgpoolRepair::repair))
+            QStringLiteral("act"), {okStep(QStringLiteral("repair each pgpool that disagrees"),
+                                           m_options.repairTimeoutMs, bind(&PgpoolRepair::repair))
                                         .uninterruptible()}));
         top.push_back(RunbookNode::sequence(
             QStringLiteral("verify"),
-            {leaf(QStringLiteral("every pgpool answers, sees every serving backend up and sends "
-                                 "writes to the primary"),
-                  m_options.verifyTimeoutMs, bind(&PgpoolRepair::waitAgreed))}));
+            {okStep(QStringLiteral("every pgpool answers, sees every serving backend up and sends "
+                                   "writes to the primary"),
+                    m_options.verifyTimeoutMs, bind(&PgpoolRepair::waitAgreed))}));
     }
     return RunbookNode::sequence(QStringLiteral("pgpool repair"), std::move(top));
 }

@@ -331,18 +331,6 @@ QString Rejoin::preflightText() const
     return t;
 }
 
-RunbookNode Rejoin::leaf(const QString &name, int timeoutMs, std::function<void(Done)> run)
-{
-    return RunbookNode::step(name, timeoutMs, [run](RunbookStep::Done done) {
-        run([done](bool ok, const QString &detail) {
-            if (ok)
-                done(detail);
-            else
-                done(problem(detail));
-        });
-    });
-}
-
 RunbookNode Rejoin::buildTree()
 {
     const QString n = m_options.node;
@@ -354,34 +342,35 @@ RunbookNode Rejoin::buildTree()
     if (lock && !lock->isHeld())
         top.push_back(lock->acquireStep());
     else
-        top.push_back(leaf(QStringLiteral("the operation lock"), 1000, [lock](Done done) {
+        top.push_back(okStep(QStringLiteral("the operation lock"), 1000, [lock](Done done) {
             done(!lock || lock->isHeld(), !lock ? QStringLiteral("none: run without a lock")
                                                 : lock->isHeld()
                                                       ? QStringLiteral("held by the calling operation")
                                                       : QStringLiteral("not held"));
         }));
-    top.push_back(leaf(QStringLiteral("open the audit trail"), 15000, bind(&Rejoin::openAudit)));
+    top.push_back(okStep(QStringLiteral("open the audit trail"), 15000, bind(&Rejoin::openAudit)));
     top.push_back(RunbookNode::sequence(
         QStringLiteral("preflight"),
-        {leaf(QStringLiteral("read every layer of the cluster"), m_options.preflightTimeoutMs,
-              bind(&Rejoin::readCluster)),
-         leaf(QStringLiteral("check: one primary other than %1, etcd quorum, %1's container runs")
-                  .arg(n),
-              2000, bind(&Rejoin::checkCluster)),
-         leaf(QStringLiteral("connect to every host's Docker engine over SSH"), 20000,
-              bind(&Rejoin::connectHosts))},
+        {okStep(QStringLiteral("read every layer of the cluster"), m_options.preflightTimeoutMs,
+                bind(&Rejoin::readCluster)),
+         okStep(QStringLiteral("check: one primary other than %1, etcd quorum, %1's container runs")
+                    .arg(n),
+                2000, bind(&Rejoin::checkCluster)),
+         okStep(QStringLiteral("connect to every host's Docker engine over SSH"), 20000,
+                bind(&Rejoin::connectHosts))},
         RunbookNode::ErrorPolicy::ContinueOnError));
     top.push_back(RunbookNode::sequence(
         QStringLiteral("fork"),
-        {leaf(QStringLiteral("read the timeline fork (primary's history, %1's pg_control and WAL)")
-                  .arg(n),
-              30000, bind(&Rejoin::readFork)),
-         leaf(QStringLiteral("pg_rewind --dry-run"), 60000, bind(&Rejoin::dryRunRewind))}));
+        {okStep(
+             QStringLiteral("read the timeline fork (primary's history, %1's pg_control and WAL)")
+                 .arg(n),
+             30000, bind(&Rejoin::readFork)),
+         okStep(QStringLiteral("pg_rewind --dry-run"), 60000, bind(&Rejoin::dryRunRewind))}));
     if (!m_options.dryRun) {
         top.push_back(RunbookNode::sequence(
             QStringLiteral("act"),
-            {leaf(QStringLiteral("hold %1's supervisor, stop it, clean shutdown").arg(n), 120000,
-                  bind(&Rejoin::holdAndStop))
+            {okStep(QStringLiteral("hold %1's supervisor, stop it, clean shutdown").arg(n), 120000,
+                    bind(&Rejoin::holdAndStop))
                  .uninterruptible()
                  .withUndo(
                      [this](RunbookStep::Done done) {
@@ -393,18 +382,19 @@ RunbookNode Rejoin::buildTree()
                          });
                      },
                      RunbookStep::UndoPolicy::Always, 20000),
-             leaf(QStringLiteral("rejoin %1 (pg_rewind, or re-clone)").arg(n),
-                  m_options.rejoinTimeoutMs, bind(&Rejoin::rejoinNode))
+             okStep(QStringLiteral("rejoin %1 (pg_rewind, or re-clone)").arg(n),
+                    m_options.rejoinTimeoutMs, bind(&Rejoin::rejoinNode))
                  .uninterruptible(),
-             leaf(QStringLiteral("release %1's supervisor").arg(n), 20000, bind(&Rejoin::release))}));
+             okStep(QStringLiteral("release %1's supervisor").arg(n), 20000,
+                    bind(&Rejoin::release))}));
         top.push_back(RunbookNode::sequence(
             QStringLiteral("verify"),
-            {leaf(QStringLiteral("%1 streams from the primary").arg(n), m_options.verifyTimeoutMs,
-                  bind(&Rejoin::waitStreaming)),
-             leaf(QStringLiteral("every pgpool has %1 attached").arg(n), 30000,
-                  bind(&Rejoin::attachInPgpools)),
-             leaf(QStringLiteral("one primary, every standby streaming, every pgpool agrees"),
-                  60000, bind(&Rejoin::waitHealthy))}));
+            {okStep(QStringLiteral("%1 streams from the primary").arg(n), m_options.verifyTimeoutMs,
+                    bind(&Rejoin::waitStreaming)),
+             okStep(QStringLiteral("every pgpool has %1 attached").arg(n), 30000,
+                    bind(&Rejoin::attachInPgpools)),
+             okStep(QStringLiteral("one primary, every standby streaming, every pgpool agrees"),
+                    60000, bind(&Rejoin::waitHealthy))}));
     }
     return RunbookNode::sequence(QStringLiteral("rejoin"), std::move(top));
 }

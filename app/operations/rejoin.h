@@ -130,10 +130,9 @@ Q_SIGNALS:
     void finished(const Pilothouse::RejoinResult &result);
 
 private:
-    using Done = std::function<void(bool, QString)>;
+    using Done = RunbookStep::OkDone;
 
     RunbookNode buildTree();
-    RunbookNode leaf(const QString &name, int timeoutMs, std::function<void(Done)> run);
     void runbookFinished(const RunbookReport &report);
     void finish();
 

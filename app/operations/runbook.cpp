@@ -52,6 +52,18 @@ RunbookNode RunbookNode::step(const QString &name, int timeoutMs,
     return RunbookNode(std::move(s));
 }
 
+RunbookNode okStep(const QString &name, int timeoutMs, std::function<void(RunbookStep::OkDone)> run)
+{
+    return RunbookNode::step(name, timeoutMs, [run = std::move(run)](RunbookStep::Done done) {
+        run([done](bool ok, const QString &detail) {
+            if (ok)
+                done(detail);
+            else
+                done(problem(detail));
+        });
+    });
+}
+
 RunbookNode RunbookNode::sequence(const QString &name, std::vector<RunbookNode> children,
                                   ErrorPolicy policy)
 {
@@ -171,7 +183,8 @@ RunbookVerdict RunbookVerdict::of(const RunbookReport &report, bool changed)
                       : failed.join(QStringLiteral("; "));
     }
     if (!report.cleanupErrors.isEmpty())
-        v.error += QStringLiteral("; cleanup failed: ") + report.cleanupErrors.join(QStringLiteral("; "));
+        v.error +=
+            QStringLiteral("; cleanup failed: ") + report.cleanupErrors.join(QStringLiteral("; "));
     return v;
 }
 

@@ -29,6 +29,9 @@ struct RunbookStep
     // Called exactly once by the step: a value (a short message, may be empty)
     // for success, an Error saying what failed. Later calls are ignored.
     using Done = std::function<void(Result<QString>)>;
+    // The same for actions that report (ok, detail): the detail is the
+    // message on success and the error's message otherwise.
+    using OkDone = std::function<void(bool ok, QString detail)>;
 
     // When the undo runs, if the step started at all.
     enum class UndoPolicy {
@@ -97,6 +100,11 @@ private:
     ErrorPolicy m_policy = ErrorPolicy::StopOnError;
 };
 
+// A step whose action reports through a RunbookStep::OkDone: (true, message)
+// or (false, why it failed).
+RunbookNode okStep(const QString &name, int timeoutMs,
+                   std::function<void(RunbookStep::OkDone)> run);
+
 struct RunbookStepReport
 {
     enum class Kind { Group, Step, Undo };
@@ -151,8 +159,7 @@ struct RunbookVerdict
     static RunbookVerdict of(const RunbookReport &report, bool changed);
 
     // Into an operation's result, which has the same four fields.
-    template<typename Result>
-    void applyTo(Result &result) const
+    template<typename Result> void applyTo(Result &result) const
     {
         result.ok = ok;
         result.refused = refused;

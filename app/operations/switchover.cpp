@@ -355,18 +355,6 @@ void Switchover::addStepBeforeAct(const QString &name, int timeoutMs, StepFuncti
     m_beforeAct.append({name, {timeoutMs, std::move(run)}});
 }
 
-RunbookNode Switchover::leaf(const QString &name, int timeoutMs, std::function<void(Done)> run)
-{
-    return RunbookNode::step(name, timeoutMs, [run](RunbookStep::Done done) {
-        run([done](bool ok, const QString &detail) {
-            if (ok)
-                done(detail);
-            else
-                done(Error{detail, {}, 0, 0});
-        });
-    });
-}
-
 RunbookNode Switchover::buildTree()
 {
     const QString t = m_options.target;
@@ -382,7 +370,7 @@ RunbookNode Switchover::buildTree()
         m_lockTaken = true;
         top.push_back(lock->acquireStep());
     } else {
-        top.push_back(leaf(QStringLiteral("the operation lock"), 1000, [lock](Done done) {
+        top.push_back(okStep(QStringLiteral("the operation lock"), 1000, [lock](Done done) {
             if (!lock)
                 done(true, QStringLiteral("none: run without a lock"));
             else
@@ -393,41 +381,41 @@ RunbookNode Switchover::buildTree()
         }));
     }
     top.push_back(
-        leaf(QStringLiteral("open the audit trail"), 15000, bind(&Switchover::openAudit)));
+        okStep(QStringLiteral("open the audit trail"), 15000, bind(&Switchover::openAudit)));
 
     std::vector<RunbookNode> preflight;
-    preflight.push_back(leaf(QStringLiteral("read every layer of the cluster"),
-                             m_options.preflightTimeoutMs, bind(&Switchover::readCluster)));
+    preflight.push_back(okStep(QStringLiteral("read every layer of the cluster"),
+                               m_options.preflightTimeoutMs, bind(&Switchover::readCluster)));
     const auto names = preflightChecks({}, t, m_options.maxLagBytes);
     for (int i = 0; i < Checks; ++i) {
         const QString name = i < Containers
                                  ? names.at(i).first
                                  : QStringLiteral("the containers to act on run in the swarm");
-        preflight.push_back(leaf(QStringLiteral("check: ") + name, 2000,
-                                 [this, i](Done done) { check(i, std::move(done)); }));
+        preflight.push_back(okStep(QStringLiteral("check: ") + name, 2000,
+                                   [this, i](Done done) { check(i, std::move(done)); }));
     }
-    preflight.push_back(leaf(QStringLiteral("connect to every host's Docker engine over SSH"),
-                             20000, bind(&Switchover::connectHosts)));
-    preflight.push_back(leaf(QStringLiteral("connect to the primary and %1 as repmgr").arg(t),
-                             10000, bind(&Switchover::connectSql)));
+    preflight.push_back(okStep(QStringLiteral("connect to every host's Docker engine over SSH"),
+                               20000, bind(&Switchover::connectHosts)));
+    preflight.push_back(okStep(QStringLiteral("connect to the primary and %1 as repmgr").arg(t),
+                               10000, bind(&Switchover::connectSql)));
     top.push_back(RunbookNode::sequence(QStringLiteral("preflight"), std::move(preflight),
                                         RunbookNode::ErrorPolicy::ContinueOnError));
 
     std::vector<RunbookNode> act;
     for (const auto &b : std::as_const(m_beforeAct)) {
         const StepFunction run = b.second.second;
-        act.push_back(leaf(b.first, b.second.first, [run](Done done) { run(std::move(done)); }));
+        act.push_back(okStep(b.first, b.second.first, [run](Done done) { run(std::move(done)); }));
     }
     if (m_options.method == SwitchoverOptions::Method::Repmgr) {
         act.push_back(
-            leaf(QStringLiteral("repmgr standby switchover --siblings-follow on %1").arg(t), 180000,
-                 bind(&Switchover::repmgrSwitchover))
+            okStep(QStringLiteral("repmgr standby switchover --siblings-follow on %1").arg(t),
+                   180000, bind(&Switchover::repmgrSwitchover))
                 .uninterruptible());
-        act.push_back(leaf(QStringLiteral("point every pgpool at %1").arg(t), 20000,
-                           bind(&Switchover::repointPgpools)));
+        act.push_back(okStep(QStringLiteral("point every pgpool at %1").arg(t), 20000,
+                             bind(&Switchover::repointPgpools)));
     } else {
-        act.push_back(leaf(QStringLiteral("pause repmgrd on every node"), 20000,
-                           [this](Done done) { pauseRepmgrd(true, std::move(done)); })
+        act.push_back(okStep(QStringLiteral("pause repmgrd on every node"), 20000,
+                             [this](Done done) { pauseRepmgrd(true, std::move(done)); })
                           .withUndo(
                               [this](RunbookStep::Done done) {
                                   if (!m_repmgrdPaused) {
@@ -442,15 +430,15 @@ RunbookNode Switchover::buildTree()
                                   });
                               },
                               RunbookStep::UndoPolicy::Always, 20000));
-        act.push_back(leaf(QStringLiteral("settle %1's WAL receiver (no reconnect by its "
-                                          "supervisor during the switch)")
-                               .arg(t),
-                           20000, bind(&Switchover::settleWalReceiver)));
-        act.push_back(leaf(QStringLiteral("checkpoint the primary"), 60000,
-                           bind(&Switchover::checkpointPrimary)));
+        act.push_back(okStep(QStringLiteral("settle %1's WAL receiver (no reconnect by its "
+                                            "supervisor during the switch)")
+                                 .arg(t),
+                             20000, bind(&Switchover::settleWalReceiver)));
+        act.push_back(okStep(QStringLiteral("checkpoint the primary"), 60000,
+                             bind(&Switchover::checkpointPrimary)));
         RunbookNode stop =
-            leaf(QStringLiteral("stop the old primary (fast shutdown, WAL sent to standbys)"),
-                 45000, bind(&Switchover::stopOldPrimary))
+            okStep(QStringLiteral("stop the old primary (fast shutdown, WAL sent to standbys)"),
+                   45000, bind(&Switchover::stopOldPrimary))
                 .uninterruptible()
                 .withUndo(
                     [this](RunbookStep::Done done) {
@@ -466,8 +454,8 @@ RunbookNode Switchover::buildTree()
         // of its own when it sees it (measured: with both at once one pgpool
         // searched for 0.7 s more, a write gap of 2.5 s instead of 1.2 s).
         if (m_options.pgpoolFirst)
-            act.push_back(leaf(QStringLiteral("tell every pgpool %1 is the primary").arg(t), 20000,
-                               bind(&Switchover::promoteInPgpools))
+            act.push_back(okStep(QStringLiteral("tell every pgpool %1 is the primary").arg(t),
+                                 20000, bind(&Switchover::promoteInPgpools))
                               .withUndo(
                                   [this](RunbookStep::Done done) {
                                       if (m_promoted) {
@@ -491,39 +479,39 @@ RunbookNode Switchover::buildTree()
         // through it fails meanwhile (measured: write gaps of 4.7-5.2 s).
         act.push_back(RunbookNode::parallel(
             QStringLiteral("promote"),
-            {leaf(QStringLiteral("check %1 has all WAL, promote it").arg(t), 30000,
-                  bind(&Switchover::promoteTarget))
+            {okStep(QStringLiteral("check %1 has all WAL, promote it").arg(t), 30000,
+                    bind(&Switchover::promoteTarget))
                  .uninterruptible(),
-             leaf(QStringLiteral("detach the stopped old primary in every pgpool"), 15000,
-                  bind(&Switchover::detachOldInPgpools))}));
-        act.push_back(leaf(QStringLiteral("point every pgpool at %1").arg(t), 20000,
-                           bind(&Switchover::repointPgpools)));
-        act.push_back(leaf(QStringLiteral("record the new roles in repmgr, checkpoint %1").arg(t),
-                           60000, bind(&Switchover::updateRepmgrMetadata)));
+             okStep(QStringLiteral("detach the stopped old primary in every pgpool"), 15000,
+                    bind(&Switchover::detachOldInPgpools))}));
+        act.push_back(okStep(QStringLiteral("point every pgpool at %1").arg(t), 20000,
+                             bind(&Switchover::repointPgpools)));
+        act.push_back(okStep(QStringLiteral("record the new roles in repmgr, checkpoint %1").arg(t),
+                             60000, bind(&Switchover::updateRepmgrMetadata)));
         if (m_options.rejoinOldPrimary)
-            act.push_back(leaf(QStringLiteral("rejoin the old primary as a standby of %1").arg(t),
-                               120000, bind(&Switchover::rejoinOldPrimary))
+            act.push_back(okStep(QStringLiteral("rejoin the old primary as a standby of %1").arg(t),
+                                 120000, bind(&Switchover::rejoinOldPrimary))
                               .uninterruptible());
-        act.push_back(leaf(QStringLiteral("the other standbys follow %1").arg(t), 90000,
-                           bind(&Switchover::siblingsFollow)));
-        act.push_back(leaf(QStringLiteral("resume repmgrd"), 20000,
-                           [this](Done done) { pauseRepmgrd(false, std::move(done)); }));
+        act.push_back(okStep(QStringLiteral("the other standbys follow %1").arg(t), 90000,
+                             bind(&Switchover::siblingsFollow)));
+        act.push_back(okStep(QStringLiteral("resume repmgrd"), 20000,
+                             [this](Done done) { pauseRepmgrd(false, std::move(done)); }));
     }
-    act.push_back(leaf(QStringLiteral("attach every streaming standby in every pgpool"), 30000,
-                       bind(&Switchover::attachInPgpools)));
+    act.push_back(okStep(QStringLiteral("attach every streaming standby in every pgpool"), 30000,
+                         bind(&Switchover::attachInPgpools)));
     top.push_back(RunbookNode::sequence(QStringLiteral("act"), std::move(act)));
 
     top.push_back(RunbookNode::sequence(
         QStringLiteral("verify"),
-        {leaf(QStringLiteral("a session through every pgpool works (repair \"kind does not "
-                             "match\")"),
-              40000, bind(&Switchover::pgpoolSessions)),
-         leaf(QStringLiteral("one primary %1 on the next timeline, standbys streaming from it, "
-                             "every pgpool agrees")
-                  .arg(t),
-              m_options.verifyTimeoutMs, bind(&Switchover::waitHealthy)),
-         leaf(QStringLiteral("the app writes through the proxy"), AppWriteTimeoutMs,
-              bind(&Switchover::appWrites))}));
+        {okStep(QStringLiteral("a session through every pgpool works (repair \"kind does not "
+                               "match\")"),
+                40000, bind(&Switchover::pgpoolSessions)),
+         okStep(QStringLiteral("one primary %1 on the next timeline, standbys streaming from it, "
+                               "every pgpool agrees")
+                    .arg(t),
+                m_options.verifyTimeoutMs, bind(&Switchover::waitHealthy)),
+         okStep(QStringLiteral("the app writes through the proxy"), AppWriteTimeoutMs,
+                bind(&Switchover::appWrites))}));
     return RunbookNode::sequence(QStringLiteral("switchover"), std::move(top));
 }
 

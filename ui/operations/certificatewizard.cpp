@@ -159,17 +159,16 @@ void CertificateWizard::preparePreflight()
     page(PreflightPage)
         ->setButtonText(QWizard::CommitButton,
                         m_rollback->isChecked() ? tr("&Roll back") : tr("&Serve it"));
-    connect(m_operation, &OperationRun::preflightChanged, this, [this] { refreshPreflight(); });
-    m_run->setRun(m_operation, m_reason->text().trimmed());
-    m_operation->prepare(m_reason->text().trimmed());
-    refreshPreflight();
+    startPreflight(m_operation, m_run, m_reason->text().trimmed(), this,
+                   [this] { refreshPreflight(); });
 }
 
 void CertificateWizard::refreshPreflight()
 {
     if (!m_operation)
         return;
-    showPreflight(m_operation, m_preflight, m_preparing, m_refusals, tr("Checking and reading… (nothing is changed)"));
+    showPreflight(m_operation, m_preflight, m_preparing, m_refusals,
+                  tr("Checking and reading… (nothing is changed)"));
     Q_EMIT page(PreflightPage)->completeChanged();
 }
 

@@ -197,10 +197,7 @@ void DeployWizard::plan()
         showRefusals(m_refusals, {tr("this console cannot deploy stacks")});
         return;
     }
-    connect(m_operation, &OperationRun::preflightChanged, this, [this] { refreshPlan(); });
-    m_run->setRun(m_operation, m_reason->text().trimmed());
-    m_operation->prepare(m_reason->text().trimmed());
-    refreshPlan();
+    startPreflight(m_operation, m_run, m_reason->text().trimmed(), this, [this] { refreshPlan(); });
 }
 
 void DeployWizard::refreshPlan()

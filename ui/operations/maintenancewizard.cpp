@@ -147,17 +147,16 @@ void MaintenanceWizard::preparePreflight()
         showRefusals(m_refusals, {tr("the operation is not available")});
         return;
     }
-    connect(m_operation, &OperationRun::preflightChanged, this, [this] { refreshPreflight(); });
-    m_run->setRun(m_operation, m_reason->text().trimmed());
-    m_operation->prepare(m_reason->text().trimmed());
-    refreshPreflight();
+    startPreflight(m_operation, m_run, m_reason->text().trimmed(), this,
+                   [this] { refreshPreflight(); });
 }
 
 void MaintenanceWizard::refreshPreflight()
 {
     if (!m_operation)
         return;
-    showPreflight(m_operation, m_preflight, m_preparing, m_refusals, tr("Reading the cluster… (nothing is changed)"));
+    showPreflight(m_operation, m_preflight, m_preparing, m_refusals,
+                  tr("Reading the cluster… (nothing is changed)"));
     Q_EMIT page(PreflightPage)->completeChanged();
 }
 

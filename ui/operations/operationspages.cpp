@@ -79,6 +79,15 @@ void showRefusals(QLabel *label, const QStringList &refusals)
     label->show();
 }
 
+void startPreflight(OperationRun *run, OperationRunPage *page, const QString &reason,
+                    QObject *context, const std::function<void()> &refresh)
+{
+    QObject::connect(run, &OperationRun::preflightChanged, context, refresh);
+    page->setRun(run, reason);
+    run->prepare(reason);
+    refresh();
+}
+
 void showPreflight(OperationRun *run, QPlainTextEdit *view, QLabel *preparing, QLabel *refusals,
                    const QString &preparingText)
 {

@@ -51,6 +51,10 @@ QString resultHeader(bool ok, const QString &summary);
 // The wizards' last page, "Result": a header (rich text, named `headerName`,
 // for resultHeader()) over a details view in a fixed font; `show` fills them
 // each time the page opens.
+// Hands a wizard's new run to its run page and starts its preflight read
+// (prepare() with the reason); `refresh` runs now and after each change.
+void startPreflight(OperationRun *run, OperationRunPage *page, const QString &reason,
+                    QObject *context, const std::function<void()> &refresh);
 // Shows `run`'s preflight text, `preparingText` while it reads, and its
 // refusals once it has read.
 void showPreflight(OperationRun *run, QPlainTextEdit *view, QLabel *preparing, QLabel *refusals,
