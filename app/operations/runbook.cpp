@@ -398,11 +398,20 @@ void Runbook::finishLeaf(int index, RunbookOutcome outcome, const QString &messa
 
 void Runbook::childFinished(int group, int child, bool ok)
 {
-    Q_UNUSED(child)
     Node &g = m_nodes[size_t(group)];
     ++g.finishedChildren;
     if (!ok)
         g.childFailed = true;
+    if (!ok && g.policy == RunbookNode::ErrorPolicy::SkipRestOnError &&
+        g.kind == RunbookNode::Kind::Sequence) {
+        const QString why = QStringLiteral("not started: %1 stopped at %2")
+                                .arg(g.name, m_nodes[size_t(child)].name);
+        while (g.nextChild < g.children.size()) {
+            skipSubtree(g.children.at(g.nextChild++), why);
+            ++g.finishedChildren;
+        }
+        Q_EMIT progress(m_leavesDone, m_leafCount);
+    }
     if (g.kind == RunbookNode::Kind::Sequence && g.nextChild < g.children.size()) {
         const int next = g.children.at(g.nextChild++);
         startNode(next);
@@ -410,6 +419,24 @@ void Runbook::childFinished(int group, int child, bool ok)
     }
     if (g.finishedChildren == g.children.size())
         finishGroup(group);
+}
+
+void Runbook::skipSubtree(int index, const QString &why)
+{
+    Node &n = m_nodes[size_t(index)];
+    if (n.kind != RunbookNode::Kind::Step) {
+        n.outcome = RunbookOutcome::Skipped;
+        n.message = why;
+        for (int c : std::as_const(n.children))
+            skipSubtree(c, why);
+        return;
+    }
+    if (n.outcome != RunbookOutcome::Pending)
+        return;
+    n.outcome = RunbookOutcome::Skipped;
+    n.message = why;
+    Q_EMIT stepFinished(n.path, false, 0, n.message);
+    ++m_leavesDone;
 }
 
 void Runbook::finishGroup(int index)

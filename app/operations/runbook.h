@@ -67,6 +67,10 @@ public:
     enum class ErrorPolicy {
         StopOnError,     // the first failing child stops the whole runbook
         ContinueOnError, // run every child, then fail if any failed (a preflight that lists all)
+        // A sequence whose first failing child ends it: the later children are
+        // skipped and the group fails; its parent's policy decides what
+        // follows (one host's steps in a parallel group over hosts).
+        SkipRestOnError,
     };
 
     RunbookNode(RunbookStep step); // NOLINT: a step is a node
@@ -237,6 +241,7 @@ private:
     void leafTimedOut(int index, quint64 token);
     void finishLeaf(int index, RunbookOutcome outcome, const QString &message);
     void childFinished(int group, int child, bool ok);
+    void skipSubtree(int index, const QString &why);
     void finishGroup(int index);
     void stop(RunbookOutcome outcome, const QString &message);
     void afterStop();

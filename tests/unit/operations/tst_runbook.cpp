@@ -286,6 +286,43 @@ private Q_SLOTS:
         QCOMPARE(report.step(QStringLiteral("op/act"))->outcome, RunbookOutcome::Skipped);
     }
 
+    // One host's steps stop at its first failure; the other host goes on to
+    // its end; then the group over hosts fails and nothing after it runs.
+    void skipRestOnErrorEndsOnlyItsOwnSequence()
+    {
+        auto log = std::make_shared<Log>();
+        auto host = [&](const QString &name, bool firstOk) {
+            return RunbookNode::sequence(name,
+                                         {fake(name + QStringLiteral(".a"), 5, firstOk, log, this),
+                                          fake(name + QStringLiteral(".b"), 20, true, log, this),
+                                          fake(name + QStringLiteral(".c"), 5, true, log, this)},
+                                         RunbookNode::ErrorPolicy::SkipRestOnError);
+        };
+        Runbook runbook(RunbookNode::sequence(
+            QStringLiteral("op"), {RunbookNode::parallel(QStringLiteral("hosts"),
+                                                         {host(QStringLiteral("h1"), true),
+                                                          host(QStringLiteral("h2"), false)},
+                                                         RunbookNode::ErrorPolicy::ContinueOnError),
+                                   fake(QStringLiteral("swarm"), 0, true, log, this)}));
+        QSignalSpy progress(&runbook, &Runbook::progress);
+        const RunbookReport report = runToEnd(runbook);
+        QCOMPARE(report.outcome, RunbookOutcome::Failed);
+        QCOMPARE(log->count(QStringLiteral("end h1.c")), 1);
+        QCOMPARE(log->count(QStringLiteral("start h2.b")), 0);
+        QCOMPARE(log->count(QStringLiteral("start swarm")), 0);
+        QCOMPARE(report.step(QStringLiteral("op/hosts/h1"))->outcome, RunbookOutcome::Succeeded);
+        QCOMPARE(report.step(QStringLiteral("op/hosts/h2"))->outcome, RunbookOutcome::Failed);
+        const RunbookStepReport *skipped = report.step(QStringLiteral("op/hosts/h2/h2.b"));
+        QCOMPARE(skipped->outcome, RunbookOutcome::Skipped);
+        QVERIFY2(skipped->message.contains(QStringLiteral("h2 stopped at h2.a")),
+                 qPrintable(skipped->message));
+        QVERIFY2(report.message.contains(QStringLiteral("h2.a broke")), qPrintable(report.message));
+        QCOMPARE(report.step(QStringLiteral("op/swarm"))->outcome, RunbookOutcome::Skipped);
+        // Every leaf is counted once, skipped ones included.
+        QCOMPARE(progress.constLast().at(0).toInt(), 7);
+        QCOMPARE(progress.constLast().at(1).toInt(), 7);
+    }
+
     void alwaysUndoRunsAfterSuccessOnAbortDoesNot()
     {
         auto log = std::make_shared<Log>();
