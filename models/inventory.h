@@ -1,6 +1,7 @@
 #pragma once
 // Value types, usable on any thread.
 
+#include <QJsonObject>
 #include <QList>
 #include <QMap>
 #include <QString>
@@ -17,6 +18,22 @@ struct InventoryHost
     QString user;       // ansible_user
     QString keyFile;    // ansible_ssh_private_key_file, absolute
     QStringList groups; // every group the host is a member of
+};
+
+// How `pilothouse provision` takes bare hosts to a Swarm: `pilothouse.provision`.
+struct ProvisionSettings
+{
+    bool present = false;    // the section exists
+    int initialSshPort = 22; // where sshd listens on a bare host (moved to ansible_port)
+    QString operatorUser;    // created with passwordless sudo; empty: none
+    QList<int> openPorts;    // published service ports the firewall opens
+    QString imageArchive;    // a `docker save` archive loaded where its images are missing
+    QStringList networks;    // attachable overlay networks to create
+    QString nodeLabel;       // node label set to the host's inventory name; empty: none
+    QString swarmDefaultAddrPool;
+    int swarmMaskLength = 0;   // 0: the engine's default
+    int taskHistoryLimit = -1; // -1: the engine's default
+    QJsonObject dockerDaemon;  // daemon.json; "{host}" in a text value is the host's name
 };
 
 // What Pilothouse needs beyond Ansible's view: the `pilothouse:` section.
@@ -51,6 +68,8 @@ struct ClusterSettings
     QString appService;
     int appReplicas = 0;
     int appPort = 0;
+
+    ProvisionSettings provision;
 };
 
 struct Inventory

@@ -7,6 +7,7 @@
 #include "app/cli/deploycommand.h"
 #include "app/cli/drillcommand.h"
 #include "app/cli/pgpoolrepaircommand.h"
+#include "app/cli/provisioncommand.h"
 #include "app/cli/rejoincommand.h"
 #include "app/cli/snapshotjson.h"
 #include "app/cli/statustable.h"
@@ -171,6 +172,8 @@ bool isCommand(int argc, char **argv)
         return true;
     if (DeployCommand::matches(command))
         return true;
+    if (ProvisionCommand::matches(command))
+        return true;
     if (CertsCommand::matches(command))
         return true;
     if (CredentialsCommand::matches(command))
@@ -197,6 +200,8 @@ int run(const QStringList &arguments)
         return DeployCommand::run(arguments);
     if (CertsCommand::matches(arguments.value(1).toUtf8()))
         return CertsCommand::run(arguments);
+    if (ProvisionCommand::matches(arguments.value(1).toUtf8()))
+        return ProvisionCommand::run(arguments);
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "pilothouse status --inventory FILE [--json]   every layer's view, once; exit 0 healthy, 1 "

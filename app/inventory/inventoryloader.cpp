@@ -3,6 +3,8 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QRegularExpression>
 #include <QSet>
 
 #include <yaml-cpp/yaml.h>
@@ -111,6 +113,53 @@ QMap<QString, QString> nameMap(const YAML::Node &node, const QString &what)
     forEachEntry(node, what, [&](const QString &key, const YAML::Node &, const YAML::Node &value) {
         out.insert(key, scalar(value, QStringLiteral("%1.%2").arg(what, key)));
     });
+    return out;
+}
+
+// A YAML value as JSON (daemon.json): plain scalars that read as booleans or
+// numbers become those, quoted ones stay text.
+QJsonValue jsonOf(const YAML::Node &node, const QString &what)
+{
+    switch (node.Type()) {
+    case YAML::NodeType::Scalar: {
+        const QString text = qs(node.Scalar());
+        if (node.Tag() == "!")
+            return text;
+        if (text == u"true" || text == u"false")
+            return text == u"true";
+        static const QRegularExpression number(QStringLiteral("^-?[0-9]+(\\.[0-9]+)?$"));
+        if (number.match(text).hasMatch())
+            return text.toDouble();
+        return text;
+    }
+    case YAML::NodeType::Sequence: {
+        QJsonArray array;
+        for (std::size_t i = 0; i < node.size(); ++i)
+            array.append(jsonOf(node[i], QStringLiteral("%1[%2]").arg(what).arg(i)));
+        return array;
+    }
+    case YAML::NodeType::Map: {
+        QJsonObject object;
+        forEachEntry(node, what, [&](const QString &key, const YAML::Node &, const YAML::Node &v) {
+            object.insert(key, jsonOf(v, what + u'.' + key));
+        });
+        return object;
+    }
+    case YAML::NodeType::Null:
+        return QJsonValue::Null;
+    case YAML::NodeType::Undefined:
+        break;
+    }
+    fail(node, QStringLiteral("%1 has an undefined value").arg(what));
+}
+
+QStringList textList(const YAML::Node &node, const QString &what)
+{
+    if (!node.IsSequence())
+        fail(node, QStringLiteral("%1 must be a list, found %2").arg(what, kindName(node)));
+    QStringList out;
+    for (std::size_t i = 0; i < node.size(); ++i)
+        out.append(scalar(node[i], QStringLiteral("%1[%2]").arg(what).arg(i)));
     return out;
 }
 
@@ -389,11 +438,70 @@ private:
                                              "unknown key '%1'; expected service, replicas or port")
                                              .arg(w));
                         });
+                } else if (key == u"provision") {
+                    readProvision(value, what);
                 } else {
                     fail(keyNode,
                          QStringLiteral("unknown key '%1' in the pilothouse section").arg(key));
                 }
             });
+    }
+
+    void readProvision(const YAML::Node &node, const QString &what)
+    {
+        ProvisionSettings &p = m_settings.provision;
+        p.present = true;
+        forEachEntry(node, what, [&](const QString &k, const YAML::Node &kn, const YAML::Node &v) {
+            const QString w = what + u'.' + k;
+            if (k == u"initial_ssh_port") {
+                p.initialSshPort = port(v, w);
+            } else if (k == u"operator_user") {
+                p.operatorUser = scalar(v, w);
+                static const QRegularExpression name(QStringLiteral("^[a-z_][a-z0-9_-]{0,31}$"));
+                if (!name.match(p.operatorUser).hasMatch())
+                    fail(v, QStringLiteral("%1 must be a user name (lower case letters, digits, _ "
+                                           "and -), found '%2'")
+                                .arg(w, p.operatorUser));
+            } else if (k == u"open_ports") {
+                if (!v.IsSequence())
+                    fail(
+                        v,
+                        QStringLiteral("%1 must be a list of ports, found %2").arg(w, kindName(v)));
+                for (std::size_t i = 0; i < v.size(); ++i)
+                    p.openPorts.append(port(v[i], QStringLiteral("%1[%2]").arg(w).arg(i)));
+            } else if (k == u"image_archive") {
+                p.imageArchive = absolutePath(scalar(v, w), m_dir);
+            } else if (k == u"networks") {
+                p.networks = textList(v, w);
+            } else if (k == u"node_label") {
+                p.nodeLabel = scalar(v, w);
+            } else if (k == u"swarm") {
+                forEachEntry(
+                    v, w, [&](const QString &sk, const YAML::Node &skn, const YAML::Node &sv) {
+                        const QString sw = w + u'.' + sk;
+                        if (sk == u"default_addr_pool")
+                            p.swarmDefaultAddrPool = scalar(sv, sw);
+                        else if (sk == u"mask_length")
+                            p.swarmMaskLength = integer(sv, sw, 8, 29);
+                        else if (sk == u"task_history_limit")
+                            p.taskHistoryLimit = integer(sv, sw, 0, 100);
+                        else
+                            fail(skn,
+                                 QStringLiteral("unknown key '%1'; expected default_addr_pool, "
+                                                "mask_length or task_history_limit")
+                                     .arg(sw));
+                    });
+            } else if (k == u"docker_daemon") {
+                expectMap(v, w);
+                p.dockerDaemon = jsonOf(v, w).toObject();
+            } else {
+                fail(kn,
+                     QStringLiteral("unknown key '%1'; expected initial_ssh_port, operator_user, "
+                                    "open_ports, image_archive, networks, node_label, swarm or "
+                                    "docker_daemon")
+                         .arg(w));
+            }
+        });
     }
 
     void readPostgres(const YAML::Node &node)

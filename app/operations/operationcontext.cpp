@@ -382,6 +382,22 @@ void OperationContext::dropLink(HostLink *l, const Error &why)
         w(why);
 }
 
+void OperationContext::useSshPort(const QString &host, int port)
+{
+    for (InventoryHost &h : m_inventory.hosts) {
+        if (h.name == host)
+            h.sshPort = port;
+    }
+    if (HostLink *l = m_hosts.value(host))
+        dropLink(l, makeError(QStringLiteral("%1: SSH moved to port %2").arg(host).arg(port)));
+}
+
+int OperationContext::sshPort(const QString &host) const
+{
+    const InventoryHost *h = m_inventory.host(host);
+    return h ? h->sshPort : 0;
+}
+
 void OperationContext::startSession(HostLink *l)
 {
     const InventoryHost *host = m_inventory.host(l->name);

@@ -151,6 +151,12 @@ public:
     // The value lists the hosts; the error names every host that failed.
     void connectHosts(const QStringList &hosts, int timeoutMs,
                       std::function<void(const Result<QString> &)> callback);
+    // From now on reach `host` over SSH on `port` (sshd moved): its session,
+    // if any, is closed; the next call opens one on the new port. Call it
+    // when no call to that host is in flight.
+    void useSshPort(const QString &host, int port);
+    int sshPort(const QString &host) const;
+
     // The host that runs execIn's `target` now; empty when none.
     QString hostOf(const QString &target) const;
     // The container of the running task `target` names ("pg-1",
