@@ -25,6 +25,7 @@ lab=(
   docker.io containerd runc debootstrap
   openssh-client openssh-server iproute2 iptables util-linux procps
   curl openssl postgresql-client python3 ca-certificates glusterfs-server bc
+  nftables sudo
 )
 
 marker=/var/lib/pilothouse/apt-updated
