@@ -3,6 +3,7 @@
 #include "app/certs/certificaterotation.h"
 #include "app/operations/pgpoolrepair.h"
 #include "app/operations/rejoin.h"
+#include "app/provision/provisioning.h"
 
 #include <QFile>
 #include <QJsonObject>
@@ -319,6 +320,105 @@ private:
     bool m_haveSeen = false;
 };
 
+// ---------------------------------------------------------------- provisioning
+
+class ProvisionRun final : public DryRunFirst<Provisioning, ProvisionOptions, ProvisionResult>
+{
+public:
+    ProvisionRun(Inventory inventory, QObject *parent)
+        : DryRunFirst(std::move(inventory), ProvisionOptions{}, parent)
+    {}
+
+    QString kind() const override { return QStringLiteral("provision"); }
+    QString title() const override { return tr("Provision the hosts"); }
+
+    QString preflightText() const override
+    {
+        QString t = engineText() + QStringLiteral("\n\n") +
+                    tr("What would change (every host looked at now; nothing was changed)") + u'\n';
+        if (!m_haveSeen)
+            return t + (m_preparing ? tr("logging in to every host and looking…")
+                                    : tr("not looked at"));
+        t += changesText(m_seen, true);
+        if (m_seen.ok && m_seen.changeCount() == 0 && !anythingWould(m_seen))
+            t += u'\n' + tr("Every host and the Swarm are as wanted: running it changes nothing.");
+        return t;
+    }
+
+    QString detailsText() const override
+    {
+        if (!m_engine)
+            return {};
+        return changesText(m_result, false) + u'\n' + stepsText(m_result.runbook);
+    }
+
+protected:
+    void prepared(const ProvisionResult &r) override
+    {
+        m_seen = r;
+        m_haveSeen = true;
+    }
+
+    QString succeeded(const ProvisionResult &r) const override
+    {
+        return r.nothingChanged()
+                   ? tr("Every host and the Swarm were already as wanted: nothing was changed.")
+                   : tr("Provisioned: %n change(s); the hosts are a Swarm ready for the stack.",
+                        nullptr, r.changeCount());
+    }
+
+    QJsonObject reportJson(const ProvisionResult &r) const override
+    {
+        return provisionReportJson(r);
+    }
+
+private:
+    static bool anythingWould(const ProvisionResult &r)
+    {
+        bool any = !r.clusterWould.isEmpty();
+        for (const ProvisionHostReport &h : r.hosts)
+            any = any || !h.would.isEmpty();
+        return any;
+    }
+
+    static QString changesText(const ProvisionResult &r, bool plan)
+    {
+        QString t;
+        auto bullets = [&t](const QString &prefix, const QStringList &items) {
+            for (const QString &i : items)
+                t += QStringLiteral("    %1 %2\n").arg(prefix, i);
+        };
+        for (const ProvisionHostReport &h : r.hosts) {
+            t += QStringLiteral("  • %1").arg(h.host);
+            if (h.sshPortBefore)
+                t += tr(" (SSH on port %1)").arg(plan ? h.sshPortBefore : h.sshPortAfter);
+            if (!h.error.isEmpty())
+                t += QStringLiteral(": ") + tr("stopped at %1").arg(h.error);
+            t += u'\n';
+            bullets(tr("changed:"), h.changed);
+            bullets(tr("would:"), h.would);
+            if (h.changed.isEmpty() && h.would.isEmpty() && h.error.isEmpty())
+                t += QStringLiteral("    ") +
+                     tr("as wanted (%n check(s))", nullptr, int(h.ok.size())) + u'\n';
+        }
+        t += QStringLiteral("  • ") + tr("the Swarm") + u'\n';
+        bullets(tr("changed:"), r.clusterChanged);
+        bullets(tr("would:"), r.clusterWould);
+        if (r.clusterChanged.isEmpty() && r.clusterWould.isEmpty())
+            t += QStringLiteral("    ") +
+                 (r.clusterOk.isEmpty()
+                      ? tr("not reached")
+                      : tr("as wanted (%n check(s))", nullptr, int(r.clusterOk.size()))) +
+                 u'\n';
+        if (!r.previousRun.isEmpty())
+            t += tr("Resuming: %1").arg(r.previousRun) + u'\n';
+        return t;
+    }
+
+    ProvisionResult m_seen;
+    bool m_haveSeen = false;
+};
+
 // ---------------------------------------------------------------- certificates
 
 class CertificateRotationRun final
@@ -493,6 +593,35 @@ MaintenanceSpec rejoinWizardSpec(const ClusterSnapshot &snapshot)
     }
     spec.noChoiceText = QObject::tr("Every standby streams from the primary: there is nothing to "
                                     "rejoin.");
+    return spec;
+}
+
+OperationRun *createProvisionRun(const Inventory &inventory, QObject *parent)
+{
+    return new ProvisionRun(inventory, parent);
+}
+
+MaintenanceSpec provisionWizardSpec(const Inventory &inventory)
+{
+    MaintenanceSpec spec;
+    spec.objectName = QStringLiteral("provisionWizard");
+    spec.windowTitle = QObject::tr("Provision the Hosts");
+    spec.chooseTitle = QObject::tr("Take the inventory's hosts to a Swarm");
+    spec.chooseHint = QObject::tr(
+        "Over SSH, host by host: the operator user, Docker, sshd on its final port, the firewall; "
+        "then the Swarm, labels, networks and images. The preflight looks at every host and "
+        "changes "
+        "nothing.");
+    spec.commitText = QObject::tr("&Provision");
+    QStringList hosts;
+    for (const InventoryHost &h : inventory.hosts)
+        hosts.append(QStringLiteral("• %1 (%2)").arg(h.name, h.address));
+    spec.situation =
+        inventory.settings.provision.present
+            ? QObject::tr("Hosts of %1:").arg(inventory.path) + u'\n' + hosts.join(u'\n')
+            : QObject::tr("%1 has no pilothouse.provision section: the preflight will "
+                          "refuse.")
+                  .arg(inventory.path);
     return spec;
 }
 

@@ -30,6 +30,12 @@ OperationRun *createCertificateRun(const Inventory &inventory, bool rollback,
                                    const QString &certificateFile, const QString &keyFile,
                                    QObject *parent);
 
+// The provisioning of the inventory's hosts (app/provision) as an
+// OperationRun: prepare() is the dry run (every host looked at: what would
+// change).
+OperationRun *createProvisionRun(const Inventory &inventory, QObject *parent);
+MaintenanceSpec provisionWizardSpec(const Inventory &inventory);
+
 // The wizards' words and choices from the cluster as last read: the nodes a
 // rejoin may take (those that do not stream from the one primary first).
 MaintenanceSpec rejoinWizardSpec(const ClusterSnapshot &snapshot);

@@ -549,6 +549,13 @@ void OperationsBridge::openWizard(const QString &operation)
                 return createPgpoolRepairRun(m_inventory, owner);
             },
             parent);
+    } else if (operation == u"provision") {
+        m_wizard = new MaintenanceWizard(
+            provisionWizardSpec(m_inventory),
+            [this](const QString &, QObject *owner) {
+                return createProvisionRun(m_inventory, owner);
+            },
+            parent);
     } else if (operation == u"certificate") {
         m_wizard = new CertificateWizard(
             [this](bool rollback, const QString &certificate, const QString &key, QObject *owner) {

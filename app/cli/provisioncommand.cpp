@@ -21,11 +21,14 @@ QString summaryText(const ProvisionResult &r)
 {
     QString out;
     for (const ProvisionHostReport &h : r.hosts) {
-        out += QStringLiteral("%1 (ssh port %2 -> %3)%4\n")
-                   .arg(h.host)
-                   .arg(h.sshPortBefore)
-                   .arg(h.sshPortAfter)
-                   .arg(h.error.isEmpty() ? QString() : QStringLiteral(": STOPPED at ") + h.error);
+        const QString ports =
+            h.sshPortBefore == 0 ? QStringLiteral("not reached")
+            : h.sshPortBefore == h.sshPortAfter
+                ? QStringLiteral("ssh port %1").arg(h.sshPortAfter)
+                : QStringLiteral("ssh port %1 -> %2").arg(h.sshPortBefore).arg(h.sshPortAfter);
+        out += QStringLiteral("%1 (%2)%3\n")
+                   .arg(h.host, ports,
+                        h.error.isEmpty() ? QString() : QStringLiteral(": STOPPED at ") + h.error);
         for (const QString &c : h.changed)
             out += QStringLiteral("  changed  %1\n").arg(c);
         for (const QString &w : h.would)
@@ -40,8 +43,10 @@ QString summaryText(const ProvisionResult &r)
     for (const QString &w : r.clusterWould)
         out += QStringLiteral("  would    %1\n").arg(w);
     if (r.clusterChanged.isEmpty() && r.clusterWould.isEmpty())
-        out += QStringLiteral("  unchanged (%1 check(s) found it as wanted)\n")
-                   .arg(r.clusterOk.size());
+        out += r.clusterOk.isEmpty()
+                   ? QStringLiteral("  not started (it waits for every host)\n")
+                   : QStringLiteral("  unchanged (%1 check(s) found it as wanted)\n")
+                         .arg(r.clusterOk.size());
     if (r.ok && r.dryRun)
         out += QStringLiteral("dry run: nothing was changed\n");
     else if (r.nothingChanged())

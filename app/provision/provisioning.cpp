@@ -150,6 +150,52 @@ void Provisioning::noteCluster(const QString &kind, const QString &text)
 
 // ---------------------------------------------------------------- run
 
+QString Provisioning::preflightText() const
+{
+    const ProvisionSettings &p = m_inventory.settings.provision;
+    QStringList hosts;
+    for (const InventoryHost &h : std::as_const(m_inventory.hosts))
+        hosts.append(QStringLiteral("%1 (%2)").arg(h.name, h.address));
+    QStringList lines;
+    lines.append(QStringLiteral("Provision %1 (reason: %2)")
+                     .arg(hosts.join(QStringLiteral(", ")), m_options.reason));
+    lines.append(
+        QStringLiteral("Per host, all at once; a host that fails stops only its own steps:"));
+    lines.append(QStringLiteral("  1. log in over SSH on port %1, else %2")
+                     .arg(m_inventory.hosts.isEmpty() ? 0 : m_inventory.hosts.constFirst().sshPort)
+                     .arg(p.initialSshPort));
+    lines.append(QStringLiteral("  2. check the system: Debian 12, 2 cores, 2 GiB, 5 GiB free"));
+    if (!p.operatorUser.isEmpty())
+        lines.append(
+            QStringLiteral("  3. the operator user %1 with passwordless sudo and the console's key")
+                .arg(p.operatorUser));
+    lines.append(
+        QStringLiteral("  4. Docker: docker.io, /etc/docker/daemon.json, dockerd running"));
+    lines.append(
+        QStringLiteral("  5. sshd moved to port %1 (a new login proven before the old port closes)")
+            .arg(m_inventory.hosts.isEmpty() ? 0 : m_inventory.hosts.constFirst().sshPort));
+    QStringList open;
+    for (int port : p.openPorts)
+        open.append(QString::number(port));
+    lines.append(
+        QStringLiteral("  6. the nftables firewall: SSH, Swarm 2377/7946/4789%1, nothing else")
+            .arg(open.isEmpty() ? QString()
+                                : QStringLiteral(", ") + open.join(QStringLiteral(", "))));
+    lines.append(
+        QStringLiteral("Then the Swarm, once every host is ready: init on %1, the others joined as "
+                       "managers%2%3")
+            .arg(m_inventory.hosts.isEmpty() ? QString() : m_inventory.hosts.constFirst().name,
+                 p.nodeLabel.isEmpty() ? QString() : QStringLiteral(", label %1").arg(p.nodeLabel),
+                 p.networks.isEmpty()
+                     ? QString()
+                     : QStringLiteral(", overlay %1").arg(p.networks.join(QStringLiteral(", ")))));
+    if (!p.imageArchive.isEmpty())
+        lines.append(
+            QStringLiteral("Images: %1 loaded where a tag is missing").arg(p.imageArchive));
+    lines.append(QStringLiteral("Every step looks first: what is already so is left alone."));
+    return lines.join(u'\n');
+}
+
 void Provisioning::start()
 {
     if (m_running || m_runbook)
@@ -325,9 +371,12 @@ void Provisioning::writeState(const RunbookReport &report)
     o.insert(QStringLiteral("inventory"), m_inventory.path);
     o.insert(QStringLiteral("finished_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
     o.insert(QStringLiteral("outcome"), runbookOutcomeName(report.outcome));
-    QJsonArray stoppedAt;
-    for (const QString &f : report.failedSteps())
-        stoppedAt.append(f);
+    QJsonArray stoppedAt; // "provision/hosts/swarm-03/reach: why"
+    for (const RunbookStepReport &s : report.steps) {
+        if (s.kind == RunbookStepReport::Kind::Step &&
+            (s.outcome == RunbookOutcome::Failed || s.outcome == RunbookOutcome::TimedOut))
+            stoppedAt.append(QString(s.path + QStringLiteral(": ") + s.message));
+    }
     o.insert(QStringLiteral("stopped_at"), stoppedAt);
     QJsonObject steps;
     for (const RunbookStepReport &s : report.steps) {
@@ -784,48 +833,53 @@ void Provisioning::waitManagers(int attempt, Done done)
     const QString first = m_inventory.hosts.constFirst().name;
     m_context->docker(
         first, "GET", QStringLiteral("/nodes"), {}, 15000,
-        [this, first, attempt, done](const Result<DockerResponse> &r) {
+        [this, attempt, done](const Result<DockerResponse> &r) {
+            // Each inventory host is the node that advertises its address;
+            // its ID is what the labels are set on.
             QStringList ready, notReady;
-            if (r && r.value().status == 200) {
-                for (const QJsonValue &v : QJsonDocument::fromJson(r.value().body).array()) {
-                    const QJsonObject n = v.toObject();
-                    const QString name = n.value(QStringLiteral("Description"))
-                                             .toObject()
-                                             .value(QStringLiteral("Hostname"))
-                                             .toString();
-                    const QString id = n.value(QStringLiteral("ID")).toString();
-                    const bool isReady =
-                        n.value(QStringLiteral("Status"))
-                                .toObject()
-                                .value(QStringLiteral("State")) == QLatin1String("ready") &&
-                        n.value(QStringLiteral("ManagerStatus"))
-                                .toObject()
-                                .value(QStringLiteral("Reachability")) ==
-                            QLatin1String("reachable");
-                    bool ours = false;
-                    for (const InventoryHost &h : std::as_const(m_inventory.hosts))
-                        ours = ours || m_nodeIds.value(h.name) == id;
-                    if (!ours)
-                        continue;
-                    (isReady ? ready : notReady).append(name.isEmpty() ? id : name);
+            for (const InventoryHost &h : std::as_const(m_inventory.hosts)) {
+                QString found;
+                bool isReady = false;
+                if (r && r.value().status == 200) {
+                    for (const QJsonValue &v : QJsonDocument::fromJson(r.value().body).array()) {
+                        const QJsonObject n = v.toObject();
+                        const QJsonObject manager =
+                            n.value(QStringLiteral("ManagerStatus")).toObject();
+                        const QString addr =
+                            manager.value(QStringLiteral("Addr")).toString().section(u':', 0, 0);
+                        if (addr != h.address)
+                            continue;
+                        found = n.value(QStringLiteral("ID")).toString();
+                        isReady =
+                            n.value(QStringLiteral("Status"))
+                                    .toObject()
+                                    .value(QStringLiteral("State")) == QLatin1String("ready") &&
+                            manager.value(QStringLiteral("Reachability")) ==
+                                QLatin1String("reachable");
+                        if (isReady)
+                            break;
+                    }
                 }
+                if (!found.isEmpty() && isReady)
+                    m_nodeIds.insert(h.name, found);
+                (isReady ? ready : notReady).append(h.name);
             }
-            if (ready.size() == m_inventory.hosts.size()) {
-                done(true, QStringLiteral("%1 managers Ready (%2)")
+            if (notReady.isEmpty()) {
+                done(true, QStringLiteral("%1 managers Ready and reachable (%2)")
                                .arg(ready.size())
                                .arg(ready.join(QStringLiteral(", "))));
                 return;
             }
             if (attempt >= 110) {
-                done(
-                    false,
-                    QStringLiteral("after %1 s only %2 of %3 managers are Ready and "
-                                   "reachable (ready: %4; not: %5)%6")
-                        .arg(attempt / 2)
-                        .arg(ready.size())
-                        .arg(m_inventory.hosts.size())
-                        .arg(ready.join(QStringLiteral(", ")), notReady.join(QStringLiteral(", ")),
-                             r ? QString() : QStringLiteral("; GET /nodes: ") + r.error().message));
+                done(false,
+                     QStringLiteral(
+                         "after %1 s %2 of %3 managers are Ready and reachable; not: %4%5")
+                         .arg(attempt / 2)
+                         .arg(ready.size())
+                         .arg(m_inventory.hosts.size())
+                         .arg(notReady.join(QStringLiteral(", ")),
+                              r ? QString()
+                                : QStringLiteral(" (GET /nodes: %1)").arg(r.error().message)));
                 return;
             }
             QTimer::singleShot(500, this,
@@ -1067,10 +1121,11 @@ void Provisioning::loadImages(const QString &host, Done done)
                         return;
                     }
                 }
-                const QString text = QStringLiteral("images: loaded %1 (%2 MB in %3 s)")
-                                         .arg(missing->join(QStringLiteral(", ")))
-                                         .arg(m_archive.size() / (1024 * 1024))
-                                         .arg(double(nowMs() - started) / 1000.0, 0, 'f', 1);
+                const QString text =
+                    QStringLiteral("images: loaded %1 missing tag(s) (%2 MB in %3 s)")
+                        .arg(missing->size())
+                        .arg(m_archive.size() / (1024 * 1024))
+                        .arg(double(nowMs() - started) / 1000.0, 0, 'f', 1);
                 state(host).report.changed.append(text);
                 m_changed = true;
                 done(true, QStringLiteral("changed: ") + text);

@@ -92,6 +92,8 @@ public:
     Provisioning(Inventory inventory, ProvisionOptions options, QObject *parent = nullptr);
     ~Provisioning() override;
 
+    // What the run does, step by step, for a preflight.
+    QString preflightText() const;
     void start();
     void cancel(const QString &why = QStringLiteral("cancelled by the operator"));
     bool isRunning() const { return m_running; }

@@ -100,7 +100,9 @@ if ! has sudo || ! has visudo; then
 fi
 if ! id "$u" >/dev/null 2>&1; then
   if [ "$dry" = 1 ]; then would "create user $u"; exit 0; fi
-  useradd --create-home --shell /bin/bash "$u" || fail "useradd $u failed"
+  # '*': no password can log in, yet the account is not locked ('!'), which
+  # sshd without PAM would refuse for key logins too.
+  useradd --create-home --shell /bin/bash --password '*' "$u" || fail "useradd $u failed"
   changed "created user $u"
   done_any=1
 fi
@@ -264,7 +266,7 @@ for p in $target; do
     sleep 0.1
   done
 done
-changed "sshd moved from port(s) $cur to $target"
+changed "sshd listens on port(s) $target (was $cur)"
 )SH")
                            .arg(quoted(lines.join(u'\n')), quoted(words.join(u' '))));
 }

@@ -21,6 +21,9 @@ QList<OperationAction> operationActions()
          QObject::tr("attach serving backends, name the real primary in every pgpool")},
         {QStringLiteral("certificate"), QObject::tr("Rotate the TLS Certificate…"),
          QObject::tr("serve a new certificate on every HAProxy without a reload, or roll back")},
+        {QStringLiteral("provision"), QObject::tr("Provision the Hosts…"),
+         QObject::tr("take bare Debian hosts to a Swarm over SSH: user, Docker, sshd, firewall, "
+                     "Swarm, images")},
         {QStringLiteral("deploy"), QObject::tr("Deploy a Stack…"),
          QObject::tr("plan a stack file against the Swarm, then create or update what differs")},
     };
