@@ -223,8 +223,11 @@ void SshWorker::startExec(quint64 id, const QByteArray &command, int timeoutMs)
 {
     if (m_stage == Stage::Idle) {
         Q_EMIT execFinished(id, -1,
-                            QStringLiteral("not connected to %1: cannot run `%2`")
-                                .arg(where(), QString::fromUtf8(command)));
+                            m_lastFailure.isEmpty()
+                                ? QStringLiteral("not connected to %1: cannot run `%2`")
+                                      .arg(where(), QString::fromUtf8(command))
+                                : QStringLiteral("cannot run `%1`: %2")
+                                      .arg(QString::fromUtf8(command), m_lastFailure));
         return;
     }
     auto exec = std::make_unique<Exec>();
@@ -402,8 +405,19 @@ void SshWorker::stepConnect()
         return;
     }
     const int rc = ssh_connect(m_session);
-    if (rc == SSH_AGAIN)
+    if (rc == SSH_AGAIN) {
+        // A non-blocking connect that was refused (nothing listens on the
+        // port) may keep libssh answering SSH_AGAIN until the deadline: the
+        // socket's own error says it at once.
+        const socket_t fd = ssh_get_fd(m_session);
+        int error = 0;
+        socklen_t length = sizeof error;
+        if (fd != SSH_INVALID_SOCKET &&
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error != 0)
+            abort(QStringLiteral("cannot connect to %1: %2")
+                      .arg(where(), QString::fromLocal8Bit(std::strerror(error))));
         return;
+    }
     if (rc != SSH_OK) {
         abort(QStringLiteral("cannot connect to %1: %2").arg(where(), sshError()));
         return;
@@ -595,6 +609,7 @@ void SshWorker::becomeReady()
         return;
     }
     m_stage = Stage::Ready;
+    m_lastFailure.clear();
     Q_EMIT connected();
     m_pumpAgain = true; // start whatever waited for the connection
 }
@@ -998,6 +1013,7 @@ void SshWorker::abort(const QString &message)
     m_probes.clear();
     releaseSession();
     m_stage = Stage::Idle;
+    m_lastFailure = message;
     if (wasReady)
         Q_EMIT connectionLost(message);
     else

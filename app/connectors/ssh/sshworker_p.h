@@ -162,6 +162,8 @@ private:
     SshOptions m_options;    // with port and user filled in from the configuration
     QString m_effectiveHost; // after the configuration's HostName
     Stage m_stage = Stage::Idle;
+    QString
+        m_lastFailure; // why the last connection attempt failed, for commands that come after it
     ssh_session m_session = nullptr;
     ssh_event m_event = nullptr;
     std::unique_ptr<QSocketNotifier> m_readNotifier;
