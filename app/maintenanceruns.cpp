@@ -610,8 +610,7 @@ MaintenanceSpec provisionWizardSpec(const Inventory &inventory)
     spec.chooseHint = QObject::tr(
         "Over SSH, host by host: the operator user, Docker, sshd on its final port, the firewall; "
         "then the Swarm, labels, networks and images. The preflight looks at every host and "
-        "changes "
-        "nothing.");
+        "changes nothing.");
     spec.commitText = QObject::tr("&Provision");
     QStringList hosts;
     for (const InventoryHost &h : inventory.hosts)

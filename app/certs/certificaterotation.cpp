@@ -401,22 +401,16 @@ void CertificateRotation::runbookFinished(const RunbookReport &report)
     RunbookVerdict::of(report, m_changed).applyTo(m_result);
     if (m_monitor)
         m_monitor->stop();
-    auto finish = [this] {
-        m_running = false;
-        Q_EMIT finished(m_result);
-    };
-    if (!m_auditOpened) {
-        finish();
-        return;
-    }
-    m_context->recordOperation(
-        proxyService(), QStringLiteral("certificate %1 finished").arg(m_result.mode),
+    m_context->closeAudit(
+        m_auditOpened, proxyService(), QStringLiteral("certificate %1 finished").arg(m_result.mode),
         m_result.ok
             ? QStringLiteral("succeeded: %1")
                   .arg(m_result.bundle.sha256.isEmpty() ? m_result.mode : m_result.bundle.sha256)
             : m_result.error,
-        m_result.ok);
-    m_context->flushAudit(finish);
+        m_result.ok, [this] {
+            m_running = false;
+            Q_EMIT finished(m_result);
+        });
 }
 
 // ------------------------------------------------------------ preflight

@@ -256,15 +256,20 @@ AuditTrail::AuditTrail(const QString &filePath, QObject *parent)
 
 AuditTrail::~AuditTrail() = default;
 
-QString AuditTrail::defaultFilePath(const Inventory &inventory)
+QString AuditTrail::fileStem(const Inventory &inventory)
 {
     QString name = inventory.displayName();
     static const QRegularExpression unsafe(QStringLiteral("[^A-Za-z0-9._-]+"));
     name.replace(unsafe, QStringLiteral("_"));
     if (name.isEmpty() || name.startsWith(u'.'))
         name.prepend(u"cluster");
+    return name;
+}
+
+QString AuditTrail::defaultFilePath(const Inventory &inventory)
+{
     return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) +
-           QStringLiteral("/Pilothouse/audit/") + name + QStringLiteral(".jsonl");
+           QStringLiteral("/Pilothouse/audit/") + fileStem(inventory) + QStringLiteral(".jsonl");
 }
 
 QString AuditTrail::localUser()

@@ -121,6 +121,8 @@ public:
     // ~/.local/share/Pilothouse/audit/<cluster>.jsonl (GenericDataLocation),
     // <cluster> being the inventory's display name made file-safe.
     static QString defaultFilePath(const Inventory &inventory);
+    // The cluster's display name made safe as a file name ("lab-bare").
+    static QString fileStem(const Inventory &inventory);
     // "/pilothouse/<stack>/audit/"
     static QByteArray etcdPrefix(const QString &stack);
     // Who runs the console: $USER, $LOGNAME, else the effective uid's name.

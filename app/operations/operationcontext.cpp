@@ -206,6 +206,17 @@ void OperationContext::flushAudit(std::function<void()> then)
     QTimer::singleShot(5000, this, finish);
 }
 
+void OperationContext::closeAudit(bool opened, const QString &target, const QString &arguments,
+                                  const QString &result, bool ok, std::function<void()> then)
+{
+    if (!opened) {
+        then();
+        return;
+    }
+    recordOperation(target, arguments, result, ok);
+    flushAudit(std::move(then));
+}
+
 ClusterMonitor *OperationContext::startMonitor(
     int intervalMs, int firstRoundTimeoutMs, QObject *owner,
     std::function<void(const Result<ClusterSnapshot> &)> ready)

@@ -124,6 +124,13 @@ public:
     // At the end: waits (≤ 5 s) until the trail's etcd mirror has every entry,
     // then `then`; at once when nothing is pending.
     void flushAudit(std::function<void()> then);
+    // The end of an operation whose trail was `opened` (openAudit said so):
+    // its outcome recorded on `target` ("<operation> finished", `result`,
+    // `ok`), the mirror flushed, then `then`. At once without recording when
+    // the trail was not opened: a refused console must not write into a
+    // chain another one is writing.
+    void closeAudit(bool opened, const QString &target, const QString &arguments,
+                    const QString &result, bool ok, std::function<void()> then);
 
     // A monitor for the operation's preflight and verify steps, started now
     // and owned by `owner`. `ready` gets the first snapshot in which every

@@ -228,19 +228,13 @@ void PgpoolRepair::runbookFinished(const RunbookReport &report)
     RunbookVerdict::of(report, m_changed).applyTo(m_result);
     if (m_monitor)
         m_monitor->stop();
-    if (m_auditOpened)
-        m_context->recordOperation(
-            QStringLiteral("pgpool"), QStringLiteral("pgpool repair finished"),
-            m_result.ok
-                ? QStringLiteral("succeeded: ") +
-                      (m_result.repairs.isEmpty() ? QStringLiteral("nothing to repair")
-                                                  : m_result.repairs.join(QStringLiteral("; ")))
-                : (m_result.refused ? QString() : QStringLiteral("failed: ")) + m_result.error,
-            m_result.ok);
-    if (m_auditOpened)
-        m_context->flushAudit([this] { finish(); });
-    else
-        finish();
+    m_context->closeAudit(
+        m_auditOpened, QStringLiteral("pgpool"), QStringLiteral("pgpool repair finished"),
+        m_result.ok ? QStringLiteral("succeeded: ") +
+                          (m_result.repairs.isEmpty() ? QStringLiteral("nothing to repair")
+                                                      : m_result.repairs.join(QStringLiteral("; ")))
+                    : (m_result.refused ? QString() : QStringLiteral("failed: ")) + m_result.error,
+        m_result.ok, [this] { finish(); });
 }
 
 void PgpoolRepair::finish()

@@ -432,23 +432,19 @@ void Rejoin::runbookFinished(const RunbookReport &report)
     RunbookVerdict::of(report, m_changed).applyTo(m_result);
     if (m_monitor)
         m_monitor->stop();
-    if (m_auditOpened)
-        m_context->recordOperation(
-            m_options.node, QStringLiteral("rejoin finished"),
-            m_result.ok ? QStringLiteral("succeeded: %1%2")
-                              .arg(m_options.dryRun ? QStringLiteral("dry run, ")
-                                                    : QStringLiteral("method %1, ").arg(m_result.method),
-                                   QStringLiteral("fork %1, %2 bytes of WAL at risk")
-                                       .arg(m_result.fork.forkLsn.isEmpty() ? QStringLiteral("none")
-                                                                            : m_result.fork.forkLsn)
-                                       .arg(m_result.fork.walAtRiskBytes))
-                        : (m_result.refused ? QStringLiteral("refused: ") : QStringLiteral("failed: ")) +
-                              m_result.error,
-            m_result.ok);
-    if (m_auditOpened)
-        m_context->flushAudit([this] { finish(); });
-    else
-        finish();
+    m_context->closeAudit(
+        m_auditOpened, m_options.node, QStringLiteral("rejoin finished"),
+        m_result.ok
+            ? QStringLiteral("succeeded: %1%2")
+                  .arg(m_options.dryRun ? QStringLiteral("dry run, ")
+                                        : QStringLiteral("method %1, ").arg(m_result.method),
+                       QStringLiteral("fork %1, %2 bytes of WAL at risk")
+                           .arg(m_result.fork.forkLsn.isEmpty() ? QStringLiteral("none")
+                                                                : m_result.fork.forkLsn)
+                           .arg(m_result.fork.walAtRiskBytes))
+            : (m_result.refused ? QStringLiteral("refused: ") : QStringLiteral("failed: ")) +
+                  m_result.error,
+        m_result.ok, [this] { finish(); });
 }
 
 void Rejoin::finish()

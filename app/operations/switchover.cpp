@@ -611,26 +611,18 @@ void Switchover::runbookFinished(const RunbookReport &report)
             m_result.timelineAfter = t->timeline;
         m_monitor->stop();
     }
-    // The trail: the outcome (only when the lock was held: a refused
-    // console must not write into a chain another one is writing), then
-    // wait for the etcd mirror a little before saying we are done.
-    if (m_auditOpened) {
-        const QString outcome =
-            m_result.ok
-                ? QStringLiteral("succeeded: %1 -> %2, timeline %3 -> %4 in %5 s")
-                      .arg(m_result.oldPrimary, m_result.newPrimary)
-                      .arg(m_result.timelineBefore)
-                      .arg(m_result.timelineAfter)
-                      .arg(m_result.durationSeconds, 0, 'f', 1)
-                : (m_result.refused ? QStringLiteral("refused: ") : QStringLiteral("failed: ")) +
-                      m_result.error;
-        m_context->recordOperation(m_options.target, QStringLiteral("switchover finished"), outcome,
-                                   m_result.ok);
-    }
-    if (m_auditOpened)
-        m_context->flushAudit([this] { finish(); });
-    else
-        finish();
+    // The trail: the outcome, then the etcd mirror flushed before saying we are done.
+    const QString outcome =
+        m_result.ok
+            ? QStringLiteral("succeeded: %1 -> %2, timeline %3 -> %4 in %5 s")
+                  .arg(m_result.oldPrimary, m_result.newPrimary)
+                  .arg(m_result.timelineBefore)
+                  .arg(m_result.timelineAfter)
+                  .arg(m_result.durationSeconds, 0, 'f', 1)
+            : (m_result.refused ? QStringLiteral("refused: ") : QStringLiteral("failed: ")) +
+                  m_result.error;
+    m_context->closeAudit(m_auditOpened, m_options.target, QStringLiteral("switchover finished"),
+                          outcome, m_result.ok, [this] { finish(); });
 }
 
 void Switchover::finish()

@@ -88,13 +88,9 @@ Provisioning::~Provisioning()
 
 QString Provisioning::defaultStateFile(const Inventory &inventory)
 {
-    QString name = inventory.displayName();
-    static const QRegularExpression unsafe(QStringLiteral("[^A-Za-z0-9._-]+"));
-    name.replace(unsafe, QStringLiteral("_"));
-    if (name.isEmpty() || name.startsWith(u'.'))
-        name.prepend(u"cluster");
     return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) +
-           QStringLiteral("/Pilothouse/provision/") + name + QStringLiteral(".json");
+           QStringLiteral("/Pilothouse/provision/") + AuditTrail::fileStem(inventory) +
+           QStringLiteral(".json");
 }
 
 Provisioning::HostState &Provisioning::state(const QString &host)
@@ -112,6 +108,11 @@ QString Provisioning::sshUser(const QString &host) const
 {
     const InventoryHost *h = m_inventory.host(host);
     return h ? h->user : QString();
+}
+
+bool Provisioning::swarmNotYet() const
+{
+    return engineMissing() || (m_options.dryRun && m_clusterId.isEmpty());
 }
 
 bool Provisioning::engineMissing() const
@@ -325,21 +326,15 @@ void Provisioning::runbookFinished(const RunbookReport &report)
         m_result.hosts.append(s.report);
     }
     writeState(report);
-    auto finish = [this] {
-        m_lockFile.reset();
-        m_running = false;
-        Q_EMIT finished(m_result);
-    };
-    if (!m_auditOpened) {
-        finish();
-        return;
-    }
-    m_context->recordOperation(
-        QStringLiteral("hosts"), QStringLiteral("provision finished"),
+    m_context->closeAudit(
+        m_auditOpened, QStringLiteral("hosts"), QStringLiteral("provision finished"),
         m_result.ok ? QStringLiteral("succeeded: %1 change(s)").arg(m_result.changeCount())
                     : (m_result.refused ? QString() : QStringLiteral("failed: ")) + m_result.error,
-        m_result.ok);
-    m_context->flushAudit(finish);
+        m_result.ok, [this] {
+            m_lockFile.reset();
+            m_running = false;
+            Q_EMIT finished(m_result);
+        });
 }
 
 // ---------------------------------------------------------------- state file
@@ -738,7 +733,7 @@ void Provisioning::swarmInit(Done done)
 
 void Provisioning::swarmJoin(Done done)
 {
-    if (engineMissing() || (m_options.dryRun && m_clusterId.isEmpty())) {
+    if (swarmNotYet()) {
         QStringList others;
         for (int i = 1; i < m_inventory.hosts.size(); ++i)
             others.append(m_inventory.hosts.at(i).name);
@@ -826,7 +821,7 @@ void Provisioning::joinNext(int index, const QString &token, Done done)
 
 void Provisioning::waitManagers(int attempt, Done done)
 {
-    if (engineMissing() || (m_options.dryRun && m_clusterId.isEmpty())) {
+    if (swarmNotYet()) {
         done(true, QStringLiteral("would: wait for every manager to be Ready"));
         return;
     }
@@ -893,7 +888,7 @@ void Provisioning::labelNodes(Done done)
         done(true, QStringLiteral("no node_label in the inventory: nothing to label"));
         return;
     }
-    if (engineMissing() || (m_options.dryRun && m_clusterId.isEmpty())) {
+    if (swarmNotYet()) {
         noteCluster(QStringLiteral("would"),
                     QStringLiteral("labels: set %1=<host name> on every node")
                         .arg(m_inventory.settings.provision.nodeLabel));
@@ -973,7 +968,7 @@ void Provisioning::createNetworks(Done done)
         done(true, QStringLiteral("no networks in the inventory"));
         return;
     }
-    if (engineMissing() || (m_options.dryRun && m_clusterId.isEmpty())) {
+    if (swarmNotYet()) {
         noteCluster(QStringLiteral("would"),
                     QStringLiteral("networks: create the overlay network(s) %1")
                         .arg(m_inventory.settings.provision.networks.join(QStringLiteral(", "))));

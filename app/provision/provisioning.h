@@ -138,6 +138,8 @@ private:
 
     HostState &state(const QString &host);
     bool engineMissing() const;
+    // Nothing to ask the Swarm yet: an engine does not run, or (dry run) no swarm exists.
+    bool swarmNotYet() const;
     QString hostAddress(const QString &host) const;
     QString sshUser(const QString &host) const;
     void note(const QString &host, const QString &step, const QByteArray &standardOutput);
