@@ -1,6 +1,7 @@
 #include "app/deploy/stackdeploy.h"
 
 #include "app/connectors/etcd/etcdclusterprobe.h"
+#include "app/deploy/acmecheck.h"
 #include "app/operations/audittrail.h"
 #include "app/operations/operationcontext.h"
 #include "app/operations/operationlock.h"
@@ -537,6 +538,17 @@ void StackDeploy::readAndPlan(RunbookStep::Done done, bool again)
                     c.action = c.differences.isEmpty() ? StackChange::Action::Unchanged : StackChange::Action::Update;
                 }
             }
+            // Traefik's ACME resolvers: a DNS challenge that cannot authenticate
+            // stops the plan (certificates would silently stop renewing).
+            QStringList acmeWarnings;
+            const QStringList acme = AcmeCheck::problems(s.spec, &acmeWarnings);
+            for (const QString &p : acme)
+                c.differences.append(QStringLiteral("%1 (%2:%3)").arg(p, m_plan.file).arg(s.line));
+            for (const QString &w : std::as_const(acmeWarnings))
+                c.differences.append(
+                    QStringLiteral("warning: %1 (%2:%3)").arg(w, m_plan.file).arg(s.line));
+            if (!acme.isEmpty())
+                c.action = StackChange::Action::Conflict;
             c.state = QStringLiteral("planned");
             add(c);
         }
