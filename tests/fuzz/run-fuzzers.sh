@@ -12,7 +12,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=$(realpath -m "${1:-$here/build-fuzz}")
 runs=${RUNS:-1000000}
 max_seconds=${MAX_SECONDS:-1800}
-fuzzers=(${FUZZERS:-inventory stackfile docker etcd pg pem})
+fuzzers=(${FUZZERS:-inventory stackfile docker etcd pg pem archive})
 fixtures=$here/tests/fixtures
 die() { echo "run-fuzzers: $*" >&2; exit 1; }
 
@@ -36,7 +36,7 @@ for name in "${fuzzers[@]}"; do rm -rf "$build/fuzz-corpus/$name"; done
 seed inventory "$fixtures"/inventories/*.yaml
 seed stackfile "$here"/deploy-stacks/*.yml "$fixtures"/deploy/sample-stack.yml
 seed docker "$fixtures"/docker/*.json
-if [[ -f $fixtures/docker/events.jsonl ]]; then
+if [[ " ${fuzzers[*]} " == *" docker "* && -f $fixtures/docker/events.jsonl ]]; then
   n=0
   while IFS= read -r line && ((n < 20)); do
     printf '%s' "$line" >"$build/fuzz-corpus/docker/seed-event-$n.json"
@@ -45,6 +45,15 @@ if [[ -f $fixtures/docker/events.jsonl ]]; then
 fi
 seed etcd "$fixtures"/etcd/*.json
 seed pem "$fixtures"/http/*.pem
+if [[ " ${fuzzers[*]} " == *" archive "* ]]; then
+  # A `docker save`-shaped archive made by GNU tar: a layer, then the manifest.
+  t=$(mktemp -d)
+  mkdir -p "$t/l" "$build/fuzz-corpus/archive"
+  printf 'layer' >"$t/l/layer.tar"
+  printf '[{"Config":"c.json","RepoTags":["pilothouse/app:lab"],"Layers":["l/layer.tar"]}]' >"$t/manifest.json"
+  tar -C "$t" -cf "$build/fuzz-corpus/archive/seed-save.tar" l manifest.json
+  rm -rf "$t"
+fi
 # pg: result sets as the fuzzer cuts them (fields 0x1f, sets 0x1e), from the CSVs psql gave.
 if [[ " ${fuzzers[*]} " == *" pg "* ]]; then
 mkdir -p "$build/fuzz-corpus/pg"
