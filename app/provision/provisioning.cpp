@@ -252,6 +252,44 @@ RunbookNode Provisioning::buildTree()
     swarm.push_back(
         okStep(QStringLiteral("overlay networks"), 60000, bind(&Provisioning::createNetworks)));
 
+    // GlusterFS, when the inventory has it: the volume from the first host,
+    // then mounted on every host.
+    std::vector<RunbookNode> gluster;
+    const ClusterSettings &settings = m_inventory.settings;
+    if (!settings.glusterVolume.isEmpty() && !m_inventory.hosts.isEmpty()) {
+        QStringList peers, bricks;
+        for (const InventoryHost &h : std::as_const(m_inventory.hosts)) {
+            if (h.name != m_inventory.hosts.constFirst().name)
+                peers.append(h.address);
+            bricks.append(h.address + u':' + settings.glusterBricks.value(h.name));
+        }
+        const QString first = m_inventory.hosts.constFirst().name;
+        gluster.push_back(
+            okStep(QStringLiteral("volume %1").arg(settings.glusterVolume),
+                   m_options.scriptTimeoutMs, [this, first, peers, bricks](Done done) {
+                       runScript(first, QStringLiteral("glusterfs volume"),
+                                 ProvisionScripts::glusterVolume(m_inventory.settings.glusterVolume,
+                                                                 peers, bricks),
+                                 std::move(done));
+                   }));
+        std::vector<RunbookNode> mounts;
+        for (const InventoryHost &h : std::as_const(m_inventory.hosts)) {
+            const QString host = h.name;
+            const QString address = h.address;
+            mounts.push_back(okStep(host, 60000, [this, host, address](Done done) {
+                const ClusterSettings &s = m_inventory.settings;
+                runScript(host, QStringLiteral("glusterfs mount"),
+                          ProvisionScripts::glusterMount(address, s.glusterVolume,
+                                                         s.glusterMount.isEmpty()
+                                                             ? QStringLiteral("/mnt/glusterfs")
+                                                             : s.glusterMount,
+                                                         s.glusterAppContent),
+                          std::move(done));
+            }));
+        }
+        gluster.push_back(RunbookNode::parallel(QStringLiteral("mounts"), std::move(mounts)));
+    }
+
     std::vector<RunbookNode> images;
     for (const InventoryHost &h : std::as_const(m_inventory.hosts)) {
         const QString host = h.name;
@@ -264,6 +302,8 @@ RunbookNode Provisioning::buildTree()
     root.push_back(RunbookNode::parallel(QStringLiteral("hosts"), std::move(hosts),
                                          RunbookNode::ErrorPolicy::ContinueOnError));
     root.push_back(RunbookNode::sequence(QStringLiteral("swarm"), std::move(swarm)));
+    if (!gluster.empty())
+        root.push_back(RunbookNode::sequence(QStringLiteral("glusterfs"), std::move(gluster)));
     // One host after another: the archive goes over each host's SSH link.
     root.push_back(RunbookNode::sequence(QStringLiteral("images"), std::move(images)));
     return RunbookNode::sequence(QStringLiteral("provision"), std::move(root));
@@ -301,8 +341,15 @@ RunbookNode Provisioning::hostTree(const QString &host)
                            script(QStringLiteral("firewall"), [this, host] {
                                const InventoryHost *h = m_inventory.host(host);
                                return ProvisionScripts::firewall(ProvisionScripts::firewallRuleset(
-                                   h ? h->sshPort : 22, m_inventory.settings.provision.openPorts));
+                                   h ? h->sshPort : 22, m_inventory.settings.provision.openPorts,
+                                   !m_inventory.settings.glusterVolume.isEmpty()));
                            })));
+    if (!m_inventory.settings.glusterVolume.isEmpty())
+        steps.push_back(okStep(QStringLiteral("glusterd"), scriptMs,
+                               script(QStringLiteral("glusterd"), [this, host] {
+                                   return ProvisionScripts::glusterDaemon(
+                                       m_inventory.settings.glusterBricks.value(host));
+                               })));
     return RunbookNode::sequence(host, std::move(steps), RunbookNode::ErrorPolicy::SkipRestOnError);
 }
 
@@ -426,6 +473,17 @@ void Provisioning::checkLocal(Done done)
             refusals.append(QStringLiteral("%1 is not an OpenSSH public key").arg(pub.fileName()));
         else
             keys.append(key);
+    }
+    if (!m_inventory.settings.glusterVolume.isEmpty()) {
+        for (const InventoryHost &h : std::as_const(m_inventory.hosts)) {
+            const QString brick = m_inventory.settings.glusterBricks.value(h.name);
+            if (!brick.startsWith(u'/') || brick.contains(u' '))
+                refusals.append(
+                    QStringLiteral(
+                        "pilothouse.glusterfs.bricks gives %1 %2: an absolute path without "
+                        "spaces is needed")
+                        .arg(h.name, brick.isEmpty() ? QStringLiteral("no brick") : brick));
+        }
     }
     keys.removeDuplicates();
     if (keys.size() > 1)

@@ -301,11 +301,12 @@ changed "loaded the nftables table inet pilothouse ($f, included by $conf)"
                            .arg(quoted(QString::fromLatin1(ruleset.toUtf8().toBase64()))));
 }
 
-QString firewallRuleset(int sshPort, QList<int> openPorts)
+QString firewallRuleset(int sshPort, QList<int> openPorts, bool gluster)
 {
     openPorts.append(sshPort);
     openPorts.append(2377);
     openPorts.append(7946);
+    const QString ranges = gluster ? QStringLiteral(", 24007-24008, 49152-49251") : QString();
     return QStringLiteral(
                R"NFT(# Written by Pilothouse's provisioning: the cluster host's input filter.
 table inet pilothouse
@@ -316,12 +317,167 @@ table inet pilothouse {
 		ct state established,related accept
 		iif "lo" accept
 		meta l4proto { icmp, ipv6-icmp } accept
-		tcp dport { %1 } accept
+		tcp dport { %1%2 } accept
 		udp dport { 4789, 7946 } accept
 	}
 }
 )NFT")
-        .arg(portList(openPorts));
+        .arg(portList(openPorts), ranges);
+}
+
+QString glusterDaemon(const QString &brick)
+{
+    return withPrelude(QStringLiteral(R"SH(
+brick=%1
+done_any=0
+if ! has glusterd && [ ! -x /usr/sbin/glusterd ]; then
+  if [ "$dry" = 1 ]; then would "install glusterfs-server"; else apt_install glusterfs-server; changed "installed glusterfs-server"; fi
+  done_any=1
+fi
+running() {
+  if with_systemd; then systemctl is-active --quiet glusterd; return; fi
+  pid=$(cat /run/glusterd.pid 2>/dev/null || true)
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+# Bricks take ports from 49152 up to max-port (60999 as shipped): keep them
+# inside the range the firewall opens.
+conf=/etc/glusterfs/glusterd.vol
+if [ -f "$conf" ] && ! grep -Eq '^[[:space:]]*option[[:space:]]+max-port[[:space:]]+49251[[:space:]]*$' "$conf"; then
+  if [ "$dry" = 1 ]; then
+    would "keep brick ports within 49152-49251 (option max-port in $conf)"
+  else
+    if grep -Eq '^[[:space:]]*option[[:space:]]+max-port' "$conf"; then
+      sed -i 's/^\([[:space:]]*option[[:space:]]*max-port\).*/\1 49251/' "$conf"
+    else
+      sed -i 's/^end-volume/    option max-port 49251\nend-volume/' "$conf"
+    fi
+    changed "kept brick ports within 49152-49251 (option max-port in $conf)"
+    if running; then
+      if with_systemd; then
+        systemctl restart glusterd || fail "systemctl restart glusterd failed"
+      else
+        pid=$(cat /run/glusterd.pid)
+        kill -TERM "$pid"
+        i=0
+        while kill -0 "$pid" 2>/dev/null; do
+          i=$((i + 1)); [ "$i" -le 300 ] || fail "glusterd (pid $pid) did not stop within 30 s"
+          sleep 0.1
+        done
+      fi
+    fi
+  fi
+  done_any=1
+fi
+if ! running; then
+  if [ "$dry" = 1 ]; then would "start glusterd"; else
+    if with_systemd; then
+      systemctl enable --now glusterd >/dev/null 2>&1 || fail "systemctl enable --now glusterd failed"
+    else
+      mkdir -p /run/gluster
+      start-stop-daemon --start --pidfile /run/glusterd.pid --exec /usr/sbin/glusterd -- -p /run/glusterd.pid         </dev/null >/dev/null 2>&1 || fail "start-stop-daemon could not start glusterd"
+    fi
+    i=0
+    until running && gluster --mode=script pool list >/dev/null 2>&1; do
+      i=$((i + 1)); [ "$i" -le 300 ] || fail "glusterd does not answer 30 s after its start (log: /var/log/glusterfs/glusterd.log)"
+      sleep 0.1
+    done
+    changed "started glusterd"
+  fi
+  done_any=1
+fi
+if [ ! -d "$brick" ]; then
+  if [ "$dry" = 1 ]; then would "create the brick directory $brick"; else mkdir -p "$brick"; changed "created the brick directory $brick"; fi
+  done_any=1
+fi
+[ "$done_any" = 1 ] || ok "glusterd running, brick directory $brick present"
+)SH")
+                           .arg(quoted(brick)));
+}
+
+QString glusterVolume(const QString &volume, const QStringList &peers, const QStringList &bricks)
+{
+    return withPrelude(QStringLiteral(R"SH(
+vol=%1
+peers=%2
+bricks=%3
+count=%4
+g() { timeout 60 gluster --mode=script "$@"; }
+if ! g pool list >/dev/null 2>&1; then
+  [ "$dry" = 1 ] || fail "glusterd does not answer on this host"
+  would "probe the peers $peers and create the replica-$count volume $vol over $bricks"
+  exit 0
+fi
+connected() { g pool list 2>/dev/null | grep -c 'Connected' || true; }
+for p in $peers; do
+  if ! g pool list 2>/dev/null | awk '{ print $2 }' | grep -qxF "$p"; then
+    if [ "$dry" = 1 ]; then would "probe the gluster peer $p"; continue; fi
+    g peer probe "$p" >/dev/null || fail "gluster peer probe $p failed: $(g peer probe "$p" 2>&1 | tail -n 1)"
+    changed "probed the gluster peer $p"
+  fi
+done
+if [ "$dry" != 1 ]; then
+  i=0
+  until [ "$(connected)" -ge "$count" ]; do
+    i=$((i + 1)); [ "$i" -le 300 ] || fail "only $(connected) of $count gluster peers are Connected after 60 s: $(g pool list 2>&1 | tr '\n' ' ')"
+    sleep 0.2
+  done
+fi
+if info=$(g volume info "$vol" 2>/dev/null); then
+  have=$(printf '%s\n' "$info" | awk '/^Brick[0-9]+:/ { print $2 }' | tr '\n' ' ' | sed 's/ $//')
+  [ "$have" = "$bricks" ] || fail "the volume $vol exists over other bricks ($have), not $bricks: change it by hand"
+else
+  if [ "$dry" = 1 ]; then would "create the replica-$count volume $vol over $bricks"; exit 0; fi
+  # shellcheck disable=SC2086 # one word per brick
+  g volume create "$vol" replica "$count" $bricks force >/dev/null ||
+    fail "gluster volume create $vol failed: $(g volume create "$vol" replica "$count" $bricks force 2>&1 | tail -n 1)"
+  changed "created the replica-$count volume $vol over $bricks"
+  info=$(g volume info "$vol")
+fi
+if ! printf '%s\n' "$info" | grep -q '^Status: Started'; then
+  if [ "$dry" = 1 ]; then would "start the volume $vol"; exit 0; fi
+  g volume start "$vol" >/dev/null || fail "gluster volume start $vol failed"
+  changed "started the volume $vol"
+else
+  ok "the volume $vol runs over $bricks"
+fi
+)SH")
+                           .arg(quoted(volume), quoted(peers.join(u' ')), quoted(bricks.join(u' ')))
+                           .arg(bricks.size()));
+}
+
+QString glusterMount(const QString &address, const QString &volume, const QString &mountPoint,
+                     const QString &appContent)
+{
+    return withPrelude(QStringLiteral(R"SH(
+src=%1
+mnt=%2
+app=%3
+done_any=0
+line="$src $mnt glusterfs defaults,_netdev 0 0"
+if ! grep -qxF "$line" /etc/fstab 2>/dev/null; then
+  if [ "$dry" = 1 ]; then would "add $src at $mnt to /etc/fstab"; else printf '%s\n' "$line" >>/etc/fstab; changed "added $src at $mnt to /etc/fstab"; fi
+  done_any=1
+fi
+if ! mountpoint -q "$mnt" 2>/dev/null; then
+  if [ "$dry" = 1 ]; then would "mount $src at $mnt"; exit 0; fi
+  mkdir -p "$mnt"
+  mount -t glusterfs "$src" "$mnt" </dev/null >/dev/null 2>&1 || fail "mount -t glusterfs $src $mnt failed (log: /var/log/glusterfs/)"
+  i=0
+  until mountpoint -q "$mnt"; do
+    i=$((i + 1)); [ "$i" -le 100 ] || fail "$mnt is not mounted 10 s after mount"
+    sleep 0.1
+  done
+  changed "mounted $src at $mnt"
+  done_any=1
+fi
+if [ -n "$app" ] && [ ! -d "$app" ]; then
+  if [ "$dry" = 1 ]; then would "create $app"; else mkdir -p "$app"; changed "created $app"; fi
+  done_any=1
+fi
+[ "$done_any" = 1 ] || ok "$src mounted at $mnt"
+)SH")
+                           .arg(quoted(address + QStringLiteral(":/") + volume), quoted(mountPoint),
+                                quoted(appContent)));
 }
 
 QByteArray daemonJson(const QJsonObject &settings, const QString &host)

@@ -35,9 +35,23 @@ QString sshdPorts(QList<int> ports);
 QString firewall(const QString &ruleset);
 
 // The table: input dropped except established traffic, loopback, ICMP, SSH
-// on `sshPort`, Swarm (2377/tcp, 7946/tcp+udp, 4789/udp) and `openPorts`.
+// on `sshPort`, Swarm (2377/tcp, 7946/tcp+udp, 4789/udp), `openPorts`, and
+// with `gluster` GlusterFS (24007-24008/tcp, bricks 49152-49251/tcp).
 // Replaces an existing table of that name in one transaction.
-QString firewallRuleset(int sshPort, QList<int> openPorts);
+QString firewallRuleset(int sshPort, QList<int> openPorts, bool gluster = false);
+
+// glusterfs-server installed, glusterd running (systemd, else
+// start-stop-daemon with /run/glusterd.pid) and answering, `brick` created.
+QString glusterDaemon(const QString &brick);
+// Run on the first host: every address of `peers` probed and Connected,
+// `volume` created over `bricks` ("address:/path", one per host, replica of
+// their count) and started. A volume of that name over other bricks is
+// refused, never changed.
+QString glusterVolume(const QString &volume, const QStringList &peers, const QStringList &bricks);
+// `volume` mounted from `address` at `mountPoint` (and in /etc/fstab), and
+// `appContent` (may be empty) created on it.
+QString glusterMount(const QString &address, const QString &volume, const QString &mountPoint,
+                     const QString &appContent);
 
 // daemon.json for `host`: the inventory's settings with "{host}" replaced,
 // as indented JSON with sorted keys.

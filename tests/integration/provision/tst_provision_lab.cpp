@@ -163,7 +163,8 @@ private Q_SLOTS:
         QVERIFY(m_data.isValid());
         // The audit trail and the provisioning state of this test, nowhere else.
         qputenv("XDG_DATA_HOME", m_data.path().toUtf8());
-        const LabAccess::Run up = lab({QStringLiteral("up"), QStringLiteral("--bare")}, 900000);
+        const LabAccess::Run up = lab(
+            {QStringLiteral("up"), QStringLiteral("--bare"), QStringLiteral("--gluster")}, 900000);
         QVERIFY2(up.ok(), QByteArray(up.out.right(3000) + up.err.right(3000)).constData());
         const QRegularExpressionMatch m = QRegularExpression(QStringLiteral("^inventory: (.+)$"),
                                                              QRegularExpression::MultilineOption)
@@ -338,6 +339,18 @@ private Q_SLOTS:
                      QByteArray(fw.out + fw.err).constData());
             QVERIFY(!sshAs(QStringLiteral("root"), h, 22, QStringLiteral("true")).ok());
         }
+        // GlusterFS: one replica-3 volume, mounted on every host; what one host
+        // writes, another reads.
+        const QString first = joined(
+            hostReport(p.report, QStringLiteral("swarm-01")).value(QStringLiteral("changed")));
+        QVERIFY2(first.contains(QLatin1String("created the replica-3 volume phlab")),
+                 qPrintable(first));
+        QVERIFY(sshAs(QStringLiteral("root"), QStringLiteral("swarm-01"), 15122,
+                      QStringLiteral("echo written-on-swarm-01 > /mnt/glusterfs/provision-test"))
+                    .ok());
+        const LabAccess::Run read = sshAs(QStringLiteral("root"), QStringLiteral("swarm-03"), 15122,
+                                          QStringLiteral("cat /mnt/glusterfs/provision-test"));
+        QCOMPARE(read.out.trimmed(), QByteArray("written-on-swarm-01"));
         QVERIFY(docker(QStringLiteral("swarm-03"),
                        {QStringLiteral("network"), QStringLiteral("inspect"),
                         QStringLiteral("pilothouse-ops")})
@@ -413,6 +426,8 @@ private Q_SLOTS:
               QStringLiteral("pgpool_admin_password"), QStringLiteral("proxy_tls_pem")})
             args << QStringLiteral("--secret-file")
                  << s + u'=' + labDir() + QStringLiteral("/secrets/") + s;
+        // The app's content on the GlusterFS volume, as `lab up --gluster` deploys it.
+        qputenv("APP_CONTENT_SOURCE", "/mnt/glusterfs/app");
         const LabAccess::Run deploy = LabAccess::local(Binary, args, 900000);
         QVERIFY2(deploy.ok(),
                  QByteArray(deploy.out.right(4000) + deploy.err.right(3000)).constData());

@@ -81,6 +81,15 @@ private Q_SLOTS:
         QTest::newRow("sshd two ports") << ProvisionScripts::sshdPorts({15122, 22, 22});
         QTest::newRow("firewall") << ProvisionScripts::firewall(
             ProvisionScripts::firewallRuleset(15122, {80, 443}));
+        QTest::newRow("glusterd") << ProvisionScripts::glusterDaemon(
+            QStringLiteral("/srv/gluster/brick"));
+        QTest::newRow("gluster volume") << ProvisionScripts::glusterVolume(
+            QStringLiteral("vol"), {QStringLiteral("10.0.0.2"), QStringLiteral("10.0.0.3")},
+            {QStringLiteral("10.0.0.1:/srv/b"), QStringLiteral("10.0.0.2:/srv/b"),
+             QStringLiteral("10.0.0.3:/srv/b")});
+        QTest::newRow("gluster mount") << ProvisionScripts::glusterMount(
+            QStringLiteral("10.0.0.1"), QStringLiteral("vol"), QStringLiteral("/mnt/glusterfs"),
+            QStringLiteral("/mnt/glusterfs/app"));
     }
 
     void everyScriptParses()
@@ -157,14 +166,19 @@ private Q_SLOTS:
         QVERIFY(ruleset.contains(QLatin1String("udp dport { 4789, 7946 } accept")));
         QVERIFY(ruleset.contains(QLatin1String("policy drop")));
         QVERIFY(!ruleset.contains(QLatin1String(" 22,")));
+        const QString withGluster = ProvisionScripts::firewallRuleset(15122, {443}, true);
+        QVERIFY(withGluster.contains(QLatin1String(
+            "tcp dport { 443, 2377, 7946, 15122, 24007-24008, 49152-49251 } accept")));
         QTemporaryDir dir;
-        QFile f(dir.filePath(QStringLiteral("fw.nft")));
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(ruleset.toUtf8());
-        f.close();
-        // Check mode: parsed and evaluated, never committed.
-        const Run r = run(nft, {QStringLiteral("-c"), QStringLiteral("-f"), f.fileName()});
-        QVERIFY2(r.exitCode == 0, r.err.constData());
+        for (const QString &text : {ruleset, withGluster}) {
+            QFile f(dir.filePath(QStringLiteral("fw.nft")));
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(text.toUtf8());
+            f.close();
+            // Check mode: parsed and evaluated, never committed.
+            const Run r = run(nft, {QStringLiteral("-c"), QStringLiteral("-f"), f.fileName()});
+            QVERIFY2(r.exitCode == 0, r.err.constData());
+        }
     }
 
     void daemonJsonSubstitutesTheHostAndSortsKeys()
