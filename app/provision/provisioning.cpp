@@ -190,6 +190,13 @@ QString Provisioning::preflightText() const
                  p.networks.isEmpty()
                      ? QString()
                      : QStringLiteral(", overlay %1").arg(p.networks.join(QStringLiteral(", ")))));
+    const ClusterSettings &c = m_inventory.settings;
+    if (!c.glusterVolume.isEmpty())
+        lines.append(
+            QStringLiteral(
+                "GlusterFS: glusterd on every host (ports 24007-24008 and 49152-49251 "
+                "opened), the replica volume %1 over the inventory's bricks, mounted at %2")
+                .arg(c.glusterVolume, c.glusterMount));
     if (!p.imageArchive.isEmpty())
         lines.append(
             QStringLiteral("Images: %1 loaded where a tag is missing").arg(p.imageArchive));
