@@ -25,6 +25,16 @@ would() { echo "would: $*"; }
 fail() { echo "$*" >&2; exit 3; }
 has() { command -v "$1" >/dev/null 2>&1; }
 with_systemd() { [ -d /run/systemd/system ]; }
+# stop_pidfile NAME PIDFILE: TERM to the daemon, then wait (30 s at most) until it is gone.
+stop_pidfile() {
+  pid=$(cat "$2" 2>/dev/null || true)
+  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || return 0
+  i=0
+  while kill -0 "$pid" 2>/dev/null; do
+    i=$((i + 1)); [ "$i" -le 300 ] || fail "$1 (pid $pid) did not stop within 30 s"
+    sleep 0.1
+  done
+}
 apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/tmp/pilothouse-apt.log 2>&1 ||
     fail "apt-get install $* failed: $(tail -n 3 /tmp/pilothouse-apt.log | tr '\n' ' ')"
@@ -178,13 +188,7 @@ if running; then
     if with_systemd; then
       systemctl restart docker || fail "systemctl restart docker failed: $(journalctl -u docker -n 3 --no-pager 2>/dev/null | tr '\n' ' ')"
     else
-      pid=$(cat /run/docker.pid)
-      kill -TERM "$pid"
-      i=0
-      while kill -0 "$pid" 2>/dev/null; do
-        i=$((i + 1)); [ "$i" -le 300 ] || fail "dockerd (pid $pid) did not stop within 30 s"
-        sleep 0.1
-      done
+      stop_pidfile dockerd /run/docker.pid
     fi
     changed "restarted dockerd"
   fi
@@ -356,13 +360,7 @@ if [ -f "$conf" ] && ! grep -Eq '^[[:space:]]*option[[:space:]]+max-port[[:space
       if with_systemd; then
         systemctl restart glusterd || fail "systemctl restart glusterd failed"
       else
-        pid=$(cat /run/glusterd.pid)
-        kill -TERM "$pid"
-        i=0
-        while kill -0 "$pid" 2>/dev/null; do
-          i=$((i + 1)); [ "$i" -le 300 ] || fail "glusterd (pid $pid) did not stop within 30 s"
-          sleep 0.1
-        done
+        stop_pidfile glusterd /run/glusterd.pid
       fi
     fi
   fi
