@@ -156,11 +156,14 @@ private:
     QTemporaryDir m_data;
     QString m_inventory;
     Inventory m_loaded;
+    bool m_glusterWasEnabled = false;
 
 private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_data.isValid());
+        // `--gluster` is remembered by the lab (gluster.enabled): put it back as found.
+        m_glusterWasEnabled = QFile::exists(labDir() + QStringLiteral("/gluster.enabled"));
         // The audit trail and the provisioning state of this test, nowhere else.
         qputenv("XDG_DATA_HOME", m_data.path().toUtf8());
         const LabAccess::Run up = lab(
@@ -446,6 +449,8 @@ private Q_SLOTS:
     {
         // Leave the machine as the next lab test expects to find it: down.
         lab({QStringLiteral("down")}, 300000);
+        if (!m_glusterWasEnabled)
+            QFile::remove(labDir() + QStringLiteral("/gluster.enabled"));
     }
 };
 
