@@ -367,9 +367,7 @@ void Provisioning::runbookFinished(const RunbookReport &report)
     RunbookVerdict::of(report, m_changed).applyTo(m_result);
     for (const InventoryHost &h : std::as_const(m_inventory.hosts)) {
         HostState &s = state(h.name);
-        s.report.sshPortAfter = m_context->sshPort(h.name);
-        if (!s.reached)
-            s.report.sshPortAfter = 0;
+        s.report.sshPortAfter = s.reached ? m_context->sshPort(h.name) : 0;
         for (const RunbookStepReport &step : report.steps) {
             if (step.path.startsWith(QStringLiteral("provision/hosts/%1/").arg(h.name)) &&
                 (step.outcome == RunbookOutcome::Failed ||
@@ -434,8 +432,8 @@ void Provisioning::writeState(const RunbookReport &report)
     }
     o.insert(QStringLiteral("steps"), steps);
     QJsonObject ports;
-    for (const InventoryHost &h : std::as_const(m_inventory.hosts))
-        ports.insert(h.name, state(h.name).reached ? m_context->sshPort(h.name) : 0);
+    for (const ProvisionHostReport &h : std::as_const(m_result.hosts))
+        ports.insert(h.host, h.sshPortAfter);
     o.insert(QStringLiteral("ssh_ports"), ports);
     QDir().mkpath(QFileInfo(m_options.stateFile).absolutePath());
     QSaveFile file(m_options.stateFile);
