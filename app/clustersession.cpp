@@ -1,6 +1,7 @@
 #include "app/clustersession.h"
 
 #include "app/inventory/credentials.h"
+#include "app/monitor/backgroundpriority.h"
 #include "app/monitor/clustermonitor.h"
 #include "models/findingsmodel.h"
 #include "models/hostsmodel.h"
@@ -66,6 +67,8 @@ ClusterSession::ClusterSession(const Inventory &inventory, ClusterView *view, QO
     QMetaObject::invokeMethod(
         m_home,
         [this, home = m_home, inventory] {
+            // Below the GUI thread, and so are the SSH and HTTP threads it starts.
+            lowerCurrentThreadPriority();
             // The credentials: the keychain's copies first when there is a
             // keychain (≤ 3 s), else the secrets_dir files.
             if (Keychain::available()) {
