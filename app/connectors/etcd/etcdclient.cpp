@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
+#include <QNetworkProxy>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QTimer>
@@ -43,6 +44,7 @@ EtcdClient::EtcdClient(const QUrl &endpoint, const QString &memberName, QObject 
 {
     // Nothing of etcd's may be cached or redirected behind our back.
     m_network->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
+    m_network->setProxy(QNetworkProxy::NoProxy); // etcd is reached directly, never via a proxy
 }
 
 EtcdClient::~EtcdClient()

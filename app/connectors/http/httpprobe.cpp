@@ -5,6 +5,7 @@
 #include <QCryptographicHash>
 #include <QElapsedTimer>
 #include <QNetworkAccessManager>
+#include <QNetworkProxy>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QSslConfiguration>
@@ -61,8 +62,12 @@ QNetworkAccessManager *HttpProbe::networkFor(const QList<QSslCertificate> &caCer
     std::sort(digests.begin(), digests.end());
     const QByteArray key = digests.join(',');
     QNetworkAccessManager *&network = m_networks[key];
-    if (!network)
+    if (!network) {
         network = new QNetworkAccessManager(this);
+        // The cluster's addresses are reached directly (or through SSH), never
+        // through a system HTTP proxy; and no proxy lookup per request.
+        network->setProxy(QNetworkProxy::NoProxy);
+    }
     return network;
 }
 

@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QNetworkProxy>
 #include <QSslCipher>
 #include <QSslConfiguration>
 #include <QSslSocket>
@@ -58,6 +59,7 @@ TlsProbe::RequestId TlsProbe::probe(const TlsProbeRequest &request, QObject *con
 {
     const RequestId id = m_nextId++;
     auto *socket = new QSslSocket(this);
+    socket->setProxy(QNetworkProxy::NoProxy);
     QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
     if (!request.caCertificates.isEmpty())
         ssl.addCaCertificates(request.caCertificates);
