@@ -75,6 +75,7 @@ void ProxyProbe::readStats(const QString &hostName, const QString &address)
     request.url = QUrl(QStringLiteral("http://%1:%2/stats;csv").arg(address).arg(StatsPort));
     request.timeoutMs = TimeoutMs;
     request.maxBodyBytes = StatsMaxBytes;
+    request.reuseConnection = true; // every second: one kept-alive connection per instance
     m_http->get(request, this, [this, hostName](const Pilothouse::Result<HttpProbeResult> &r) {
         const ClusterSettings &s = m_inventory.settings;
         const auto rows =
