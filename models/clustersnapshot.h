@@ -118,6 +118,10 @@ struct PostgresNodeState
     QString walReceiverStatus; // standby: streaming, stopping, ...; empty when none
     QList<ReplicationLink> replicas; // primary: pg_stat_replication
     QList<RepmgrNodeView> repmgr;    // this node's copy of repmgr.nodes
+    // The node's own repmgrd: "running", "paused" (no automatic failover:
+    // `repmgr service pause`, or a switchover that did not finish), "not
+    // running"; empty when unknown (not read yet, or repmgr has no answer).
+    QString repmgrd;
     int connections = 0;
     qint64 xactCommit = 0;
     qint64 xactRollback = 0;

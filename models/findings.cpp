@@ -64,6 +64,8 @@ void hostsAndSwarm(const ClusterSnapshot &s, Collector &c)
     }
 }
 
+void repmgrd(const ClusterSnapshot &s, Collector &c);
+
 void postgres(const ClusterSnapshot &s, const Thresholds &t, Collector &c)
 {
     QStringList primaries;
@@ -129,6 +131,46 @@ void postgres(const ClusterSnapshot &s, const Thresholds &t, Collector &c)
                       .arg(n.name, n.upstream, primaries.first()),
                   {pgKey(n.name)});
     }
+    repmgrd(s, c);
+}
+
+// Automatic failover needs repmgrd on the nodes, running and not paused. Only
+// nodes that answer say; when every one that says is off, nothing fails over.
+void repmgrd(const ClusterSnapshot &s, Collector &c)
+{
+    QStringList known, paused, notRunning;
+    for (const PostgresNodeState &n : s.postgres) {
+        if (!n.reachable || n.repmgrd.isEmpty())
+            continue;
+        known.append(n.name);
+        if (n.repmgrd == u"paused")
+            paused.append(n.name);
+        else if (n.repmgrd == u"not running")
+            notRunning.append(n.name);
+    }
+    const auto keys = [](const QStringList &names) {
+        QStringList out;
+        for (const QString &n : names)
+            out.append(pgKey(n));
+        return out;
+    };
+    const bool allOff = !known.isEmpty() && paused.size() + notRunning.size() == known.size();
+    const Severity severity = allOff ? Severity::Critical : Severity::Warning;
+    if (!paused.isEmpty())
+        c.add(severity, "repmgrd-paused",
+              QObject::tr("Automatic failover is %1: repmgrd is paused on %2. A switchover "
+                          "pauses it while it runs; one that was interrupted leaves it so. "
+                          "Resume: repmgr service unpause (on any node).")
+                  .arg(allOff ? QObject::tr("off") : QObject::tr("partly off"),
+                       paused.join(QStringLiteral(", "))),
+              keys(paused));
+    if (!notRunning.isEmpty())
+        c.add(severity, "repmgrd-not-running",
+              QObject::tr("repmgrd does not run on %1: %2.")
+                  .arg(notRunning.join(QStringLiteral(", ")),
+                       allOff ? QObject::tr("no node fails over automatically")
+                              : QObject::tr("those nodes take no part in automatic failover")),
+              keys(notRunning));
 }
 
 // pgpool names backends by host name (pg-1) or address; match by prefix of the node name.

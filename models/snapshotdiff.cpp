@@ -44,6 +44,7 @@ QMap<QString, QString> flatten(const ClusterSnapshot &s)
         put(o, "timeline", QString::number(n.timeline));
         put(o, "upstream", n.upstream);
         put(o, "receiver", n.walReceiverStatus);
+        put(o, "repmgrd", n.repmgrd);
         put(o, "stale", yesNo(n.freshness.stale));
     }
     for (const EtcdMemberState &m : s.etcd.members) {

@@ -118,6 +118,7 @@ QJsonObject toJson(const ClusterSnapshot &s, const QDateTime &now)
                                    {QStringLiteral("wal_receiver"), orNull(n.walReceiverStatus)},
                                    {QStringLiteral("replicas"), replicas},
                                    {QStringLiteral("repmgr"), repmgr},
+                                   {QStringLiteral("repmgrd"), orNull(n.repmgrd)},
                                    {QStringLiteral("connections"), n.connections},
                                    {QStringLiteral("xact_commit"), double(n.xactCommit)},
                                    {QStringLiteral("freshness"), freshness(n.freshness, now)}});

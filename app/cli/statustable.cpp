@@ -116,6 +116,10 @@ QString render(const ClusterSnapshot &s, const QDateTime &now)
             if (r.name == n.name)
                 repmgr = r.type + (r.active ? QString() : QStringLiteral(" (inactive)"));
         }
+        // Only news is printed: a running repmgrd is what the cluster expects.
+        if (!n.repmgrd.isEmpty() && n.repmgrd != u"running")
+            repmgr += (repmgr.isEmpty() ? QString() : QStringLiteral(", ")) +
+                      QStringLiteral("repmgrd ") + n.repmgrd;
         pg.add(
             {n.name, n.host, n.reachable ? n.role : QStringLiteral("DOWN") + age(n.freshness, now),
              n.timeline ? QString::number(n.timeline) : QStringLiteral("-"),

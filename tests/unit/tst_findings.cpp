@@ -32,6 +32,7 @@ ClusterSnapshot healthy()
         pg.reachable = true;
         pg.role = n == 1 ? QStringLiteral("primary") : QStringLiteral("standby");
         pg.timeline = 1;
+        pg.repmgrd = QStringLiteral("running");
         if (n != 1) {
             pg.walReceiverStatus = QStringLiteral("streaming");
             pg.upstream = QStringLiteral("pg-1");
@@ -176,6 +177,46 @@ private Q_SLOTS:
         Findings::Thresholds loose;
         loose.lagBytesWarning = 128 * 1024 * 1024;
         QVERIFY(!find(Findings::compute(s, Now, loose), QStringLiteral("standby-lagging")));
+    }
+
+    void repmgrdPausedOrNotRunning()
+    {
+        // A switchover interrupted after "pause repmgrd on every node": no
+        // automatic failover anywhere, which nothing else would show.
+        ClusterSnapshot s = healthy();
+        for (PostgresNodeState &n : s.postgres)
+            n.repmgrd = QStringLiteral("paused");
+        auto f = Findings::compute(s, Now);
+        const Finding *paused = find(f, QStringLiteral("repmgrd-paused"));
+        QVERIFY(paused);
+        QCOMPARE(paused->severity, Severity::Critical);
+        QCOMPARE(paused->objects, (QStringList{QStringLiteral("pg:pg-1"), QStringLiteral("pg:pg-2"),
+                                               QStringLiteral("pg:pg-3")}));
+        QVERIFY2(paused->message.contains(QStringLiteral("is off")) &&
+                     paused->message.contains(QStringLiteral("repmgr service unpause")),
+                 qPrintable(paused->message));
+
+        // One node only: the others still fail over, a warning.
+        s = healthy();
+        s.postgres[2].repmgrd = QStringLiteral("not running");
+        f = Findings::compute(s, Now);
+        const Finding *stopped = find(f, QStringLiteral("repmgrd-not-running"));
+        QVERIFY(stopped);
+        QCOMPARE(stopped->severity, Severity::Warning);
+        QCOMPARE(stopped->objects, QStringList{QStringLiteral("pg:pg-3")});
+        QVERIFY(!find(f, QStringLiteral("repmgrd-paused")));
+
+        // Unknown (repmgr did not say) and unreachable nodes do not count.
+        s = healthy();
+        s.postgres[0].repmgrd.clear();
+        s.postgres[1].reachable = false;
+        s.postgres[1].repmgrd = QStringLiteral("paused");
+        QVERIFY(!find(Findings::compute(s, Now), QStringLiteral("repmgrd-paused")));
+        s.postgres[2].repmgrd = QStringLiteral("paused");
+        const Finding *last = find(Findings::compute(s, Now), QStringLiteral("repmgrd-paused"));
+        QVERIFY(last);
+        QCOMPARE(last->objects, QStringList{QStringLiteral("pg:pg-3")});
+        QCOMPARE(last->severity, Severity::Critical); // the one node that says is off
     }
 
     void etcdQuorumAndLeaderViews()

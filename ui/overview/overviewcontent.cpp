@@ -512,6 +512,14 @@ private:
                 c.lines.append(Line::plain(QString()));
                 summary = tr("%1, timeline %2").arg(orDash(n->role)).arg(n->timeline);
             }
+            // No automatic failover from or to this node: said in place of the
+            // quiet third line (a card keeps its size), in words and an icon.
+            if (n->reachable && (n->repmgrd == u"paused" || n->repmgrd == u"not running")) {
+                if (!c.lines.isEmpty() && c.lines.last().tone == Tone::Dim)
+                    c.lines.last() = boldLine(tr("repmgrd %1 · no auto-failover").arg(n->repmgrd),
+                                              Tone::Warning, Glyph::Warning);
+                summary += tr(", repmgrd %1").arg(n->repmgrd);
+            }
             summary += staleSuffix(n->freshness, m_now);
 
             Properties p;
@@ -536,6 +544,7 @@ private:
                 p.append(
                     {tr("repmgr node %1").arg(r.nodeId),
                      tr("%1: %2%3").arg(r.name, r.type, r.active ? QString() : tr(" (inactive)"))});
+            p.append({tr("repmgrd"), n->repmgrd.isEmpty() ? tr("unknown") : n->repmgrd});
             p.append({tr("Connections"), QString::number(n->connections)});
             p.append({tr("Commits"), QString::number(n->xactCommit)});
             p.append({tr("Rollbacks"), QString::number(n->xactRollback)});

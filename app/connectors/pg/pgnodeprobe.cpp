@@ -115,7 +115,7 @@ void PgNodeProbe::refresh()
     }
 
     const bool withRepmgr = isRepmgrConnected();
-    m_pending = withRepmgr ? 2 : 1;
+    m_pending = withRepmgr ? 3 : 1;
     m_monitor->connection()->query(
         PgParse::nodeStatusSql(), m_config.queryTimeoutMs, this,
         [this](const Result<PgReply> &reply) {
@@ -150,6 +150,19 @@ void PgNodeProbe::refresh()
             }
             finishStep();
         });
+    // A query of its own: a repmgr without these functions must not cost the
+    // nodes and events above.
+    repmgrSession()->connection()->query(
+        PgParse::repmgrdStateSql(), m_config.queryTimeoutMs, this,
+        [this](const Result<PgReply> &reply) {
+            Result<QString> state =
+                reply && reply.value().size() == 1
+                    ? PgParse::parseRepmgrdState(reply.value().first())
+                    : Result<QString>(reply ? Internal::pgError(QStringLiteral("no reply"))
+                                            : reply.error());
+            m_repmgrd = state ? state.value() : QString();
+            finishStep();
+        });
 }
 
 void PgNodeProbe::finishStep()
@@ -159,6 +172,7 @@ void PgNodeProbe::finishStep()
     m_next.name = m_config.name;
     m_next.host = m_config.host;
     m_next.repmgr = m_repmgrNodes;
+    m_next.repmgrd = isRepmgrConnected() ? m_repmgrd : QString();
     if (m_nodeError) {
         m_next.reachable = m_monitor->isConnected();
         m_next.freshness.stale = true;

@@ -89,6 +89,7 @@ private:
     std::optional<Error> m_nodeError;
     QList<RepmgrNodeView> m_repmgrNodes;
     QList<RepmgrEvent> m_newEvents;
+    QString m_repmgrd; // the last answer about this node's repmgrd; empty when unknown
     QString m_senderHost;
     PgParse::RepmgrEventCursor m_cursor;
     int m_pending = 0;

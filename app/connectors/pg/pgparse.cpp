@@ -188,6 +188,31 @@ QString repmgrStatusSql(const RepmgrEventCursor &cursor, int backlog, int limit)
     return repmgrNodesSql() + u';' + (since.isEmpty() ? repmgrRecentEventsSql(backlog) : since);
 }
 
+QString repmgrdStateSql()
+{
+    return QStringLiteral("select repmgr.repmgrd_is_running() as running,"
+                          " repmgr.repmgrd_is_paused() as paused");
+}
+
+Result<QString> parseRepmgrdState(const PgRows &rows)
+{
+    const Reader reader(rows, QStringLiteral("repmgrd state"));
+    if (auto e = reader.require({QStringLiteral("running"), QStringLiteral("paused")}))
+        return *e;
+    if (rows.rows.size() != 1)
+        return Internal::pgError(
+            QStringLiteral("repmgrd state: expected 1 row, got %1").arg(rows.rows.size()));
+    const QString running = reader.text(0, QStringLiteral("running"));
+    const QString paused = reader.text(0, QStringLiteral("paused"));
+    if ((running != u"t" && running != u"f") || (paused != u"t" && paused != u"f"))
+        return Internal::pgError(QStringLiteral("repmgrd state: unreadable row (running '%1', "
+                                                "paused '%2')")
+                                     .arg(running, paused));
+    if (running == u"f")
+        return QStringLiteral("not running");
+    return paused == u"t" ? QStringLiteral("paused") : QStringLiteral("running");
+}
+
 Result<PostgresNodeState> parseNodeStatus(const PgReply &reply, PostgresNodeState state)
 {
     if (reply.size() != 3) {

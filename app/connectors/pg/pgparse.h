@@ -52,6 +52,10 @@ private:
 // repmgr.nodes and the events after `cursor` (the latest `backlog` ones
 // when it is empty), in one round trip: two result sets.
 QString repmgrStatusSql(const RepmgrEventCursor &cursor, int backlog, int limit);
+// This node's repmgrd as repmgr's extension sees it (shared memory of the
+// node it runs on): "running", "paused" or "not running".
+QString repmgrdStateSql();
+Result<QString> parseRepmgrdState(const PgRows &rows);
 
 // SHOW POOL_NODES of one pgpool instance.
 Result<QList<PgpoolBackend>> parsePoolNodes(const PgRows &rows);

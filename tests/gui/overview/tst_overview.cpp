@@ -640,6 +640,32 @@ private Q_SLOTS:
         QVERIFY(scene.layoutCount() > layouts); // the links changed ends
     }
 
+    void repmgrdPausedIsSaid()
+    {
+        // What a switchover killed half-way leaves: every database fine, no
+        // automatic failover. Said on each card in words, without moving it.
+        OverviewView view;
+        view.resize(1400, 900);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        ClusterSnapshot s = healthy();
+        view.sync(s, Now);
+        const int layouts = view.scene()->layoutCount();
+        const QRectF before = view.scene()->item(QStringLiteral("pg:pg-1"))->sceneBoundingRect();
+        for (PostgresNodeState &n : s.postgres)
+            n.repmgrd = QStringLiteral("paused");
+        pg(s, "pg-3").repmgrd = QStringLiteral("not running");
+        view.sync(s, Now);
+        QCOMPARE(view.scene()->summary(QStringLiteral("pg:pg-1")),
+                 QStringLiteral("primary, timeline 1, repmgrd paused"));
+        QVERIFY(
+            view.scene()->summary(QStringLiteral("pg:pg-3")).endsWith(u", repmgrd not running"));
+        QCOMPARE(view.scene()->layoutCount(), layouts);
+        QCOMPARE(view.scene()->item(QStringLiteral("pg:pg-1"))->sceneBoundingRect(), before);
+        view.scene()->selectKeys({QStringLiteral("pg:pg-2")});
+        save(&view, QStringLiteral("overview-repmgrd-paused.png"));
+    }
+
     void followsThePalette()
     {
         OverviewView view;

@@ -1,4 +1,5 @@
-// The monitor tells the truth when the lab breaks: a killed standby shows
+// The monitor tells the truth when the lab breaks: repmgrd paused on every
+// node (automatic failover off) is a critical finding within 2 s; a killed standby shows
 // down within 2 s; after a failover the new primary is reported and the old
 // one flagged until it rejoins; a host whose key changed is refused; a host
 // cut off keeps its last-known values, marked stale. Each test restores the
@@ -55,6 +56,23 @@ bool healthy(const ClusterSnapshot &s)
     return primaries == 1 && streaming == 2;
 }
 
+QStringList repmgrdStates(const ClusterSnapshot &s)
+{
+    QStringList out;
+    for (const PostgresNodeState &n : s.postgres)
+        out.append(n.name + u'=' + (n.repmgrd.isEmpty() ? QStringLiteral("?") : n.repmgrd));
+    return out;
+}
+
+const Finding *findingOf(const ClusterSnapshot &s, const QString &code)
+{
+    for (const Finding &f : s.findings) {
+        if (f.code == code)
+            return &f;
+    }
+    return nullptr;
+}
+
 } // namespace
 
 class TestMonitorFaults final : public QObject
@@ -76,6 +94,18 @@ private:
             qWarning("the monitor's first round did not finish");
         return monitor;
     }
+
+    // `repmgr service pause|unpause` from pg-1's container: repmgr reaches
+    // every node's repmgrd from there, as the switchover does.
+    LabAccess::Run repmgrService(const QString &verb)
+    {
+        const QString host = m_lab.nodesOf(QStringLiteral("pg-1")).value(0);
+        return m_lab.ssh(host, QStringLiteral("docker exec -u postgres $(docker ps -q -f "
+                                              "label=com.docker.swarm.service.name=%1_pg-1) "
+                                              "repmgr -f /etc/repmgr.conf service %2")
+                                   .arg(m_lab.inventory().settings.stack, verb));
+    }
+    bool m_paused = false;
 
     void lab(const QStringList &args)
     {
@@ -115,9 +145,55 @@ private Q_SLOTS:
         // Whatever a test broke, the next one starts from a healthy lab.
         for (const auto &h : m_lab.inventory().hosts)
             LabAccess::local(LabScript, {QStringLiteral("heal"), h.name});
+        if (std::exchange(m_paused, false)) {
+            const auto r = repmgrService(QStringLiteral("unpause"));
+            if (!r.ok())
+                qWarning("repmgr service unpause: %s", QByteArray(r.out + r.err).constData());
+        }
         if (m_monitor)
             QTRY_VERIFY_WITH_TIMEOUT(healthy(m_monitor->snapshot()), 120000);
         m_monitor.reset();
+    }
+
+    void pausedRepmgrdIsReportedWithinTwoSeconds()
+    {
+        // What a switchover killed half-way leaves: repmgrd paused on every
+        // node, so nothing fails over, while every database looks healthy.
+        QTRY_COMPARE_WITH_TIMEOUT(
+            repmgrdStates(m_monitor->snapshot()),
+            (QStringList{QStringLiteral("pg-1=running"), QStringLiteral("pg-2=running"),
+                         QStringLiteral("pg-3=running")}),
+            10000);
+        QVERIFY(!findingOf(m_monitor->snapshot(), QStringLiteral("repmgrd-paused")));
+        m_paused = true;
+        const auto pause = repmgrService(QStringLiteral("pause"));
+        QVERIFY2(pause.ok(), QByteArray(pause.out + pause.err).constData());
+        QElapsedTimer since;
+        since.start();
+        QTRY_VERIFY_WITH_TIMEOUT(findingOf(m_monitor->snapshot(), QStringLiteral("repmgrd-paused")),
+                                 2000);
+        qInfo("repmgrd paused: reported %lld ms after `repmgr service pause` returned",
+              qlonglong(since.elapsed()));
+        // Each node is read on its own round: the others follow within the next one.
+        QTRY_COMPARE_WITH_TIMEOUT(
+            repmgrdStates(m_monitor->snapshot()),
+            (QStringList{QStringLiteral("pg-1=paused"), QStringLiteral("pg-2=paused"),
+                         QStringLiteral("pg-3=paused")}),
+            2000);
+        const ClusterSnapshot paused = m_monitor->snapshot();
+        const Finding *f = findingOf(paused, QStringLiteral("repmgrd-paused"));
+        QVERIFY(f);
+        QCOMPARE(f->severity, Severity::Critical);
+        QCOMPARE(f->objects.size(), 3);
+
+        const auto resume = repmgrService(QStringLiteral("unpause"));
+        QVERIFY2(resume.ok(), QByteArray(resume.out + resume.err).constData());
+        m_paused = false;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !findingOf(m_monitor->snapshot(), QStringLiteral("repmgrd-paused")), 2000);
+        QCOMPARE(repmgrdStates(m_monitor->snapshot()),
+                 (QStringList{QStringLiteral("pg-1=running"), QStringLiteral("pg-2=running"),
+                              QStringLiteral("pg-3=running")}));
     }
 
     void killedStandbyShowsDownWithinTwoSeconds()

@@ -52,6 +52,7 @@ private Q_SLOTS:
         QCOMPARE(readSql(QStringLiteral("wal-receiver.sql")), PgParse::walReceiverSql());
         QCOMPARE(readSql(QStringLiteral("repmgr-nodes.sql")), PgParse::repmgrNodesSql());
         QCOMPARE(readSql(QStringLiteral("repmgr-events.sql")), PgParse::repmgrRecentEventsSql(50));
+        QCOMPARE(readSql(QStringLiteral("repmgrd-state.sql")), PgParse::repmgrdStateSql());
         QCOMPARE(PgParse::nodeStatusSql().count(u';'), 2);
     }
 
@@ -208,6 +209,38 @@ private Q_SLOTS:
         QVERIFY2(parsed.error().message.startsWith(QStringLiteral("pg_stat_wal_receiver")) &&
                      parsed.error().message.contains(QStringLiteral("sender_host")),
                  why(parsed).constData());
+    }
+
+    void repmgrdState()
+    {
+        // Captured from the lab: repmgrd running, then paused by `repmgr service pause`.
+        auto running =
+            PgParse::parseRepmgrdState(loadCsv(QStringLiteral("repmgrd/pg-1-running.csv")));
+        QVERIFY2(running, why(running).constData());
+        QCOMPARE(running.value(), QStringLiteral("running"));
+        auto paused =
+            PgParse::parseRepmgrdState(loadCsv(QStringLiteral("repmgrd/pg-1-paused.csv")));
+        QVERIFY2(paused, why(paused).constData());
+        QCOMPARE(paused.value(), QStringLiteral("paused"));
+
+        PgRows stopped;
+        stopped.columns = {QStringLiteral("running"), QStringLiteral("paused")};
+        stopped.rows = {{QStringLiteral("f"), QStringLiteral("f")}};
+        QCOMPARE(PgParse::parseRepmgrdState(stopped).value(), QStringLiteral("not running"));
+
+        // Anything else is an error that says what it got, never a guess.
+        PgRows odd = stopped;
+        odd.rows = {{QStringLiteral("t"), std::nullopt}};
+        auto e = PgParse::parseRepmgrdState(odd);
+        QVERIFY(!e);
+        QVERIFY2(e.error().message.contains(u"unreadable"), qPrintable(e.error().message));
+        odd.rows.clear();
+        QVERIFY(!PgParse::parseRepmgrdState(odd));
+        odd.columns = {QStringLiteral("running")};
+        odd.rows = {{QStringLiteral("t")}};
+        e = PgParse::parseRepmgrdState(odd);
+        QVERIFY(!e);
+        QVERIFY2(e.error().message.contains(u"paused"), qPrintable(e.error().message));
     }
 
     void repmgrNodes()
