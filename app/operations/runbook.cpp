@@ -4,6 +4,8 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <cstdio>
+
 namespace Pilothouse {
 namespace {
 
@@ -210,7 +212,12 @@ QString RunbookReport::toText() const
 
 Runbook::Runbook(const RunbookNode &root, QObject *parent)
     : QObject(parent)
+    , m_holdBefore(qEnvironmentVariable("PILOTHOUSE_FAILPOINT_HOLD_BEFORE"))
 {
+    bool ok = false;
+    const int ms = qEnvironmentVariableIntValue("PILOTHOUSE_FAILPOINT_HOLD_MS", &ok);
+    if (ok && ms >= 0)
+        m_holdMs = ms;
     add(root, -1, QString(), 0);
 }
 
@@ -316,6 +323,21 @@ void Runbook::startNode(int index)
 void Runbook::startLeaf(int index)
 {
     Node &n = m_nodes[size_t(index)];
+    if (!m_holdBefore.isEmpty() && n.name == m_holdBefore && !n.held) {
+        n.held = true;
+        // On stderr whatever the front end: the test that set it waits for this line.
+        std::fprintf(stderr, "failpoint: holding before \"%s\" %s\n", qPrintable(n.name),
+                     m_holdMs < 0 ? "until the process ends"
+                                  : qPrintable(QStringLiteral("for %1 ms").arg(m_holdMs)));
+        std::fflush(stderr);
+        if (m_holdMs >= 0) {
+            QTimer::singleShot(m_holdMs, this, [this, index] {
+                if (!m_stopping && m_nodes[size_t(index)].outcome == RunbookOutcome::Pending)
+                    startLeaf(index);
+            });
+        }
+        return;
+    }
     n.outcome = RunbookOutcome::Running;
     n.startedMs = m_clock.elapsed();
     n.token = m_nextToken++;

@@ -227,6 +227,7 @@ private:
         int nextChild = 0;
         int finishedChildren = 0;
         bool childFailed = false;
+        bool held = false; // the failpoint held it once already
     };
     struct Undo
     {
@@ -266,6 +267,12 @@ private:
     bool m_started = false;
     bool m_running = false;
     bool m_stopping = false;
+    // Fault injection for tests (PILOTHOUSE_FAILPOINT_HOLD_BEFORE=<step name>,
+    // PILOTHOUSE_FAILPOINT_HOLD_MS, default: for ever): the step of that name
+    // waits before it starts, so that a test can kill the process or cut its
+    // connections at a known point of an operation.
+    QString m_holdBefore;
+    int m_holdMs = -1;
     bool m_undoing = false;
     RunbookOutcome m_outcome = RunbookOutcome::Pending;
     QString m_message;

@@ -7,22 +7,27 @@
 // against the tool's own verify step. While the first switchover holds the
 // operation lock, a second one is started and must be refused naming the
 // holder; afterwards the audit trail must hold the operation and its remote
-// commands, and none of the lab's secrets.
+// commands, and none of the lab's secrets. Then a fault: the console killed
+// in the middle of a switchover (after repmgrd was paused everywhere) and
+// started again must report that at once, be refused while the dead run's
+// lease lives, and then finish the switchover with repmgrd running again.
 //
 // Changes the cluster: run it under the lab's lock,
 //   flock /var/lib/pilothouse-lab/cluster.flock ctest -R tst_switchover_lab
 
+#include "app/operations/audittrail.h"
+
 #include <QDateTime>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
-#include <QProcess>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QElapsedTimer>
+#include <QProcess>
+#include <QRegularExpression>
 #include <QTest>
 
-#include "app/operations/audittrail.h"
 #include "tests/integration/labaccess.h"
 #include <libpq-fe.h>
 
@@ -185,6 +190,54 @@ private:
         return why;
     }
 
+    // `pilothouse status --json`: each node as name=role/repmgrd, and the
+    // repmgrd-paused finding ("severity message") in *finding, empty if none.
+    QStringList repmgrdStates(QString *finding)
+    {
+        const LabAccess::Run status =
+            LabAccess::local(QStringLiteral(PILOTHOUSE_BINARY),
+                             {QStringLiteral("status"), QStringLiteral("--json"),
+                              QStringLiteral("--inventory"), m_lab.inventory().path},
+                             30000);
+        const QJsonObject snapshot = QJsonDocument::fromJson(status.out).object();
+        QStringList states;
+        for (const QJsonValue &n :
+             snapshot[QStringLiteral("postgres")][QStringLiteral("nodes")].toArray())
+            states.append(n[QStringLiteral("name")].toString() + u'=' +
+                          n[QStringLiteral("role")].toString() + u'/' +
+                          n[QStringLiteral("repmgrd")].toString());
+        finding->clear();
+        for (const QJsonValue &f : snapshot[QStringLiteral("findings")].toArray()) {
+            if (f[QStringLiteral("code")].toString() == u"repmgrd-paused")
+                *finding = f[QStringLiteral("severity")].toString() + u' ' +
+                           f[QStringLiteral("message")].toString();
+        }
+        return states;
+    }
+
+    // A switchover to `to` in the background that holds before `step` for
+    // `holdMs` (-1: until killed); returns once it says it holds.
+    bool startHeld(QProcess *p, const QString &to, const QString &reason, const QString &step,
+                   int holdMs, QByteArray *progress)
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("PILOTHOUSE_FAILPOINT_HOLD_BEFORE"), step);
+        if (holdMs >= 0)
+            env.insert(QStringLiteral("PILOTHOUSE_FAILPOINT_HOLD_MS"), QString::number(holdMs));
+        p->setProcessEnvironment(env);
+        p->start(QStringLiteral(PILOTHOUSE_BINARY), arguments(to, reason));
+        if (!p->waitForStarted(5000))
+            return false;
+        return LabAccess::waitUntil(
+                   [&] {
+                       *progress += p->readAllStandardError();
+                       return progress->contains("failpoint: holding before") ||
+                              p->state() == QProcess::NotRunning;
+                   },
+                   90000, 100) &&
+               progress->contains("failpoint: holding before");
+    }
+
     void checkRun(const Run &run, const QString &from, const QString &to)
     {
         const QJsonObject &j = run.report;
@@ -315,6 +368,122 @@ private Q_SLOTS:
         const Run back = switchover(QStringLiteral("pg-1"));
         checkRun(back, QStringLiteral("pg-2"), QStringLiteral("pg-1"));
         QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-1")).isEmpty(), 30000);
+    }
+
+    // Fault: every SSH connection of the console is cut in the middle of a
+    // switchover (repmgrd paused, the old primary not yet stopped). The
+    // console connects again where it needs to and the switchover ends as
+    // any other: 0 lost writes, healthy on the new primary.
+    void sshDroppedMidway()
+    {
+        QVERIFY2(m_lab.ensurePrimary(QStringLiteral("pg-1")), qPrintable(m_lab.error()));
+        QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-1")).isEmpty(), 60000);
+        QProcess run;
+        QByteArray progress;
+        QVERIFY2(startHeld(&run, QStringLiteral("pg-2"),
+                           QStringLiteral("tst_switchover_lab ssh drop"),
+                           QStringLiteral("checkpoint the primary"), 6000, &progress),
+                 progress.constData());
+        QStringList dropped;
+        int connections = 0;
+        for (const auto &h : m_lab.inventory().hosts) {
+            const LabAccess::Run r =
+                LabAccess::local(QStringLiteral(PILOTHOUSE_SOURCE_DIR "/deploy-stacks/lab/lab"),
+                                 {QStringLiteral("drop-ssh"), h.name}, 30000);
+            QVERIFY2(r.ok(), QByteArray(r.out + r.err).constData());
+            dropped.append(QString::fromUtf8(r.out).trimmed());
+            connections += QRegularExpression(QStringLiteral(": (\\d+) SSH connection"))
+                               .match(dropped.last())
+                               .captured(1)
+                               .toInt();
+        }
+        qInfo("while the switchover held: %s", qPrintable(dropped.join(QStringLiteral("; "))));
+        QVERIFY2(connections >= 1, qPrintable(dropped.join(QStringLiteral("; "))));
+        QVERIFY(run.waitForFinished(300000));
+        LabAccess::Run r;
+        r.exitCode = run.exitStatus() == QProcess::NormalExit ? run.exitCode() : -1;
+        r.out = run.readAllStandardOutput();
+        r.err = progress + run.readAllStandardError();
+        const Run there = finished(QStringLiteral("pg-2"), r);
+        checkRun(there, QStringLiteral("pg-1"), QStringLiteral("pg-2"));
+        QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-2")).isEmpty(), 30000);
+        const Run back = switchover(QStringLiteral("pg-1"));
+        checkRun(back, QStringLiteral("pg-2"), QStringLiteral("pg-1"));
+    }
+
+    // Fault: the console is killed in the middle of a switchover (repmgrd
+    // paused on every node, the lock held) and started again. It must say so
+    // at once, refuse a second operation while the dead one's lease lives,
+    // then run the switchover to the end, which leaves repmgrd running.
+    void killedMidwayAndStartedAgain()
+    {
+        QVERIFY2(m_lab.ensurePrimary(QStringLiteral("pg-1")), qPrintable(m_lab.error()));
+        QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-1")).isEmpty(), 60000);
+        const QString reason =
+            QStringLiteral("tst_switchover_lab killed %1").arg(QDateTime::currentMSecsSinceEpoch());
+        QProcess killed;
+        QByteArray progress;
+        QVERIFY2(startHeld(&killed, QStringLiteral("pg-2"), reason,
+                           QStringLiteral("checkpoint the primary"), -1, &progress),
+                 progress.constData());
+        QVERIFY2(progress.contains("ok pause repmgrd on every node") &&
+                     progress.contains("failpoint: holding before \"checkpoint the primary\""),
+                 progress.constData());
+        killed.kill(); // SIGKILL: no undo, no closing record, the lease not revoked
+        QVERIFY(killed.waitForFinished(10000));
+
+        // Started again: the first look says what the dead run left.
+        QElapsedTimer look;
+        look.start();
+        QString finding;
+        const QStringList states = repmgrdStates(&finding);
+        const qint64 lookMs = look.elapsed();
+        qInfo("after the kill, `pilothouse status` in %lld ms: %s; %s", qlonglong(lookMs),
+              qPrintable(states.join(QStringLiteral(", "))), qPrintable(finding));
+        QCOMPARE(states, (QStringList{QStringLiteral("pg-1=primary/paused"),
+                                      QStringLiteral("pg-2=standby/paused"),
+                                      QStringLiteral("pg-3=standby/paused")}));
+        QVERIFY2(finding.startsWith(u"critical"), qPrintable(finding));
+        QVERIFY2(lookMs <= 2000, qPrintable(QStringLiteral("%1 ms").arg(lookMs)));
+
+        // The dead run's lease still holds the lock: refused, naming it.
+        const Run second = switchover(QStringLiteral("pg-2"));
+        const QString why = second.report.value(QStringLiteral("error")).toString();
+        qInfo("a switchover right after the kill: exit %d: %s", second.exitCode, qPrintable(why));
+        QCOMPARE(second.exitCode, 2);
+        QVERIFY2(why.contains(QStringLiteral("switchover to pg-2 by")) && why.contains(reason),
+                 qPrintable(why));
+
+        // Once the lease has run out (15 s without keep-alive), the switchover
+        // runs to the end, and repmgrd runs again everywhere.
+        Run again;
+        QElapsedTimer lease;
+        lease.start();
+        do {
+            QTest::qWait(3000);
+            again = switchover(QStringLiteral("pg-2"));
+        } while (again.exitCode == 2 && lease.elapsed() < 60000 &&
+                 again.report.value(QStringLiteral("error")).toString().contains(reason));
+        qInfo("the lock was free again after %lld ms", qlonglong(lease.elapsed()));
+        checkRun(again, QStringLiteral("pg-1"), QStringLiteral("pg-2"));
+        QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-2")).isEmpty(), 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(repmgrdStates(&finding),
+                                  (QStringList{QStringLiteral("pg-1=standby/running"),
+                                               QStringLiteral("pg-2=primary/running"),
+                                               QStringLiteral("pg-3=standby/running")}),
+                                  20000);
+        QVERIFY2(finding.isEmpty(), qPrintable(finding));
+        const Run back = switchover(QStringLiteral("pg-1"));
+        checkRun(back, QStringLiteral("pg-2"), QStringLiteral("pg-1"));
+
+        // The trail holds the killed run's start without an outcome, and still verifies.
+        const LabAccess::Run verify = LabAccess::local(
+            QStringLiteral(PILOTHOUSE_BINARY),
+            // The file's chain: etcd's copy starts over with each new lab.
+            {QStringLiteral("audit"), QStringLiteral("verify"), QStringLiteral("--offline"),
+             QStringLiteral("--inventory"), m_lab.inventory().path},
+            60000);
+        QVERIFY2(verify.ok(), QByteArray(verify.out + verify.err).constData());
     }
 
     void cleanupTestCase()
