@@ -35,7 +35,8 @@ p95() { sort -n | awk '{a[NR]=$1} END {i=int(NR*0.95+0.999); if (i<1) i=1; print
 monitor_pw=$(cat "$lab_dir/secrets/pg_monitor_password")
 watch_pid=
 # A step that fails under set -e must not leave its `pilothouse watch` running.
-trap '[[ -n $watch_pid ]] && kill "$watch_pid" 2>/dev/null; true' EXIT
+# (Under set -e, a `kill` of a process already gone would end the script with 1.)
+trap 'if [[ -n $watch_pid ]]; then kill "$watch_pid" 2>/dev/null || true; fi' EXIT
 
 cli_chain() {
   ssh_to 10.213.0.11 docker node ls >/dev/null
