@@ -67,6 +67,17 @@ private:
         return out;
     }
 
+    // A switchover started in the background, once it has ended; `progress`
+    // is what was read of its stderr while it ran.
+    Run finished(const QString &to, QProcess *p, const QByteArray &progress)
+    {
+        LabAccess::Run r;
+        r.exitCode = p->exitStatus() == QProcess::NormalExit ? p->exitCode() : -1;
+        r.out = p->readAllStandardOutput();
+        r.err = progress + p->readAllStandardError();
+        return finished(to, r);
+    }
+
     Run switchover(const QString &to, const QString &reason = QStringLiteral("tst_switchover_lab"))
     {
         return finished(to, LabAccess::local(QStringLiteral(PILOTHOUSE_BINARY),
@@ -356,11 +367,7 @@ private Q_SLOTS:
         QVERIFY(!second.report.value(QStringLiteral("runbook")).toObject().isEmpty());
 
         QVERIFY(first.waitForFinished(300000));
-        LabAccess::Run r;
-        r.exitCode = first.exitStatus() == QProcess::NormalExit ? first.exitCode() : -1;
-        r.out = first.readAllStandardOutput();
-        r.err = progress + first.readAllStandardError();
-        const Run there = finished(QStringLiteral("pg-2"), r);
+        const Run there = finished(QStringLiteral("pg-2"), &first, progress);
         checkRun(there, QStringLiteral("pg-1"), QStringLiteral("pg-2"));
         QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-2")).isEmpty(), 30000);
         checkAudit(reason);
@@ -400,11 +407,7 @@ private Q_SLOTS:
         qInfo("while the switchover held: %s", qPrintable(dropped.join(QStringLiteral("; "))));
         QVERIFY2(connections >= 1, qPrintable(dropped.join(QStringLiteral("; "))));
         QVERIFY(run.waitForFinished(300000));
-        LabAccess::Run r;
-        r.exitCode = run.exitStatus() == QProcess::NormalExit ? run.exitCode() : -1;
-        r.out = run.readAllStandardOutput();
-        r.err = progress + run.readAllStandardError();
-        const Run there = finished(QStringLiteral("pg-2"), r);
+        const Run there = finished(QStringLiteral("pg-2"), &run, progress);
         checkRun(there, QStringLiteral("pg-1"), QStringLiteral("pg-2"));
         QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-2")).isEmpty(), 30000);
         const Run back = switchover(QStringLiteral("pg-1"));
