@@ -1,6 +1,7 @@
 #include "app/cli/drillcommand.h"
 
 #include "app/cli/clioutput.h"
+#include "app/cli/interrupt.h"
 #include "app/connectors/etcd/etcdclusterprobe.h"
 #include "app/inventory/inventoryloader.h"
 #include "app/operations/audittrail.h"
@@ -266,6 +267,8 @@ int run(const QStringList &arguments)
         audit.flush(&drill, [code](Result<int>) { QCoreApplication::exit(code); });
         QTimer::singleShot(5000, &drill, [code] { QCoreApplication::exit(code); });
     });
+    // Cancelled, a drill still restores what it broke before it ends.
+    cancelOnInterrupt(&drill, [&drill](const QString &why) { drill.cancel(why); });
     QTimer::singleShot(0, &drill, [&drill] { drill.start(); });
     return QCoreApplication::exec();
 }

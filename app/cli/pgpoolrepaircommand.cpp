@@ -1,6 +1,7 @@
 #include "app/cli/pgpoolrepaircommand.h"
 
 #include "app/cli/clioutput.h"
+#include "app/cli/interrupt.h"
 #include "app/inventory/inventoryloader.h"
 #include "app/operations/pgpoolrepair.h"
 
@@ -108,6 +109,7 @@ int run(const QStringList &arguments)
             }
             QCoreApplication::exit(r.ok ? ExitDone : (r.refused ? ExitRefused : ExitFailed));
         });
+    cancelOnInterrupt(&repair, [&repair](const QString &why) { repair.cancel(why); });
     repair.start();
     return QCoreApplication::exec();
 }

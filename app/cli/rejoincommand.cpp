@@ -1,6 +1,7 @@
 #include "app/cli/rejoincommand.h"
 
 #include "app/cli/clioutput.h"
+#include "app/cli/interrupt.h"
 #include "app/inventory/inventoryloader.h"
 #include "app/operations/rejoin.h"
 
@@ -130,6 +131,7 @@ int run(const QStringList &arguments)
                                    r.error));
         QCoreApplication::exit(r.ok ? ExitDone : (r.refused ? ExitRefused : ExitFailed));
     });
+    cancelOnInterrupt(&rejoin, [&rejoin](const QString &why) { rejoin.cancel(why); });
     rejoin.start();
     return QCoreApplication::exec();
 }

@@ -1,6 +1,7 @@
 #include "app/cli/switchovercommand.h"
 
 #include "app/cli/clioutput.h"
+#include "app/cli/interrupt.h"
 #include "app/inventory/inventoryloader.h"
 #include "app/operations/heartbeatwriter.h"
 #include "app/operations/switchover.h"
@@ -453,6 +454,7 @@ int run(const QStringList &arguments)
                                    report();
                                });
         });
+    cancelOnInterrupt(&switchover, [&switchover](const QString &why) { switchover.cancel(why); });
     switchover.start();
     return QCoreApplication::exec();
 }

@@ -414,6 +414,38 @@ private Q_SLOTS:
         checkRun(back, QStringLiteral("pg-2"), QStringLiteral("pg-1"));
     }
 
+    // Ctrl+C or SIGTERM in the middle of a switchover: the runbook is
+    // cancelled, undoes what it did (repmgrd resumed) and the process ends by
+    // itself with its report; pg-1 stays primary, nothing was lost.
+    void interruptedMidwayUndoes()
+    {
+        QVERIFY2(m_lab.ensurePrimary(QStringLiteral("pg-1")), qPrintable(m_lab.error()));
+        QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-1")).isEmpty(), 60000);
+        QProcess run;
+        QByteArray progress;
+        QVERIFY2(startHeld(&run, QStringLiteral("pg-2"),
+                           QStringLiteral("tst_switchover_lab sigterm"),
+                           QStringLiteral("checkpoint the primary"), -1, &progress),
+                 progress.constData());
+        run.terminate(); // SIGTERM
+        QVERIFY(run.waitForFinished(60000));
+        const Run r = finished(QStringLiteral("pg-2"), &run, progress);
+        qInfo("SIGTERM while holding: exit %d, ok %d, error: %s", r.exitCode,
+              int(r.report.value(QStringLiteral("ok")).toBool()),
+              qPrintable(r.report.value(QStringLiteral("error")).toString()));
+        QVERIFY2(r.progress.contains("SIGTERM: cancelling"), r.progress.right(3000).constData());
+        QVERIFY(run.exitStatus() == QProcess::NormalExit);
+        QVERIFY(r.exitCode != 0);
+        QVERIFY(!r.report.value(QStringLiteral("ok")).toBool());
+        QCOMPARE(r.report.value(QStringLiteral("lost_writes")).toInt(-1), 0);
+        QString finding;
+        QCOMPARE(repmgrdStates(&finding), (QStringList{QStringLiteral("pg-1=primary/running"),
+                                                       QStringLiteral("pg-2=standby/running"),
+                                                       QStringLiteral("pg-3=standby/running")}));
+        QVERIFY2(finding.isEmpty(), qPrintable(finding));
+        QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-1")).isEmpty(), 30000);
+    }
+
     // Fault: the console is killed in the middle of a switchover (repmgrd
     // paused on every node, the lock held) and started again. It must say so
     // at once, refuse a second operation while the dead one's lease lives,
