@@ -327,6 +327,13 @@ private Q_SLOTS:
                                   240000);
     }
 
+    // Every test starts from pg-1 primary, healthy (a failed one may have left another).
+    void init()
+    {
+        QVERIFY2(m_lab.ensurePrimary(QStringLiteral("pg-1")), qPrintable(m_lab.error()));
+        QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-1")).isEmpty(), 60000);
+    }
+
     void refusesWhatCannotBeDone()
     {
         // Already primary: refused by the preflight, nothing changes.
@@ -383,8 +390,6 @@ private Q_SLOTS:
     // any other: 0 lost writes, healthy on the new primary.
     void sshDroppedMidway()
     {
-        QVERIFY2(m_lab.ensurePrimary(QStringLiteral("pg-1")), qPrintable(m_lab.error()));
-        QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-1")).isEmpty(), 60000);
         QProcess run;
         QByteArray progress;
         QVERIFY2(startHeld(&run, QStringLiteral("pg-2"),
@@ -419,8 +424,6 @@ private Q_SLOTS:
     // itself with its report; pg-1 stays primary, nothing was lost.
     void interruptedMidwayUndoes()
     {
-        QVERIFY2(m_lab.ensurePrimary(QStringLiteral("pg-1")), qPrintable(m_lab.error()));
-        QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-1")).isEmpty(), 60000);
         QProcess run;
         QByteArray progress;
         QVERIFY2(startHeld(&run, QStringLiteral("pg-2"),
@@ -452,8 +455,6 @@ private Q_SLOTS:
     // then run the switchover to the end, which leaves repmgrd running.
     void killedMidwayAndStartedAgain()
     {
-        QVERIFY2(m_lab.ensurePrimary(QStringLiteral("pg-1")), qPrintable(m_lab.error()));
-        QTRY_VERIFY_WITH_TIMEOUT(unhealthy(QStringLiteral("pg-1")).isEmpty(), 60000);
         const QString reason =
             QStringLiteral("tst_switchover_lab killed %1").arg(QDateTime::currentMSecsSinceEpoch());
         QProcess killed;
