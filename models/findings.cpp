@@ -12,6 +12,13 @@ QString pgKey(const QString &name)
 {
     return QStringLiteral("pg:") + name;
 }
+QStringList pgKeys(const QStringList &names)
+{
+    QStringList out;
+    for (const QString &n : names)
+        out.append(pgKey(n));
+    return out;
+}
 QString pgpoolKey(const PgpoolInstanceState &p)
 {
     return QStringLiteral("pgpool:") + p.task;
@@ -64,7 +71,38 @@ void hostsAndSwarm(const ClusterSnapshot &s, Collector &c)
     }
 }
 
-void repmgrd(const ClusterSnapshot &s, Collector &c);
+// Automatic failover needs repmgrd on the nodes, running and not paused. Only
+// nodes that answer say; when every one that says is off, nothing fails over.
+void repmgrd(const ClusterSnapshot &s, Collector &c)
+{
+    QStringList known, paused, notRunning;
+    for (const PostgresNodeState &n : s.postgres) {
+        if (!n.reachable || n.repmgrd.isEmpty())
+            continue;
+        known.append(n.name);
+        if (n.repmgrd == u"paused")
+            paused.append(n.name);
+        else if (n.repmgrd == u"not running")
+            notRunning.append(n.name);
+    }
+    const bool allOff = !known.isEmpty() && paused.size() + notRunning.size() == known.size();
+    const Severity severity = allOff ? Severity::Critical : Severity::Warning;
+    if (!paused.isEmpty())
+        c.add(severity, "repmgrd-paused",
+              QObject::tr("Automatic failover is %1: repmgrd is paused on %2. A switchover "
+                          "pauses it while it runs; one that was interrupted leaves it so. "
+                          "Resume: repmgr service unpause (on any node).")
+                  .arg(allOff ? QObject::tr("off") : QObject::tr("partly off"),
+                       paused.join(QStringLiteral(", "))),
+              pgKeys(paused));
+    if (!notRunning.isEmpty())
+        c.add(severity, "repmgrd-not-running",
+              QObject::tr("repmgrd does not run on %1: %2.")
+                  .arg(notRunning.join(QStringLiteral(", ")),
+                       allOff ? QObject::tr("no node fails over automatically")
+                              : QObject::tr("those nodes take no part in automatic failover")),
+              pgKeys(notRunning));
+}
 
 void postgres(const ClusterSnapshot &s, const Thresholds &t, Collector &c)
 {
@@ -74,13 +112,10 @@ void postgres(const ClusterSnapshot &s, const Thresholds &t, Collector &c)
             primaries.append(n.name);
     }
     if (primaries.size() > 1) {
-        QStringList objects;
-        for (const QString &p : std::as_const(primaries))
-            objects.append(pgKey(p));
         c.add(Severity::Critical, "two-primaries",
               QObject::tr("Split brain: %1 all accept writes as primary.")
                   .arg(primaries.join(QStringLiteral(", "))),
-              objects);
+              pgKeys(primaries));
     } else if (primaries.isEmpty() && !s.postgres.isEmpty()) {
         c.add(Severity::Critical, "no-primary", QObject::tr("No PostgreSQL node accepts writes."),
               {});
@@ -132,45 +167,6 @@ void postgres(const ClusterSnapshot &s, const Thresholds &t, Collector &c)
                   {pgKey(n.name)});
     }
     repmgrd(s, c);
-}
-
-// Automatic failover needs repmgrd on the nodes, running and not paused. Only
-// nodes that answer say; when every one that says is off, nothing fails over.
-void repmgrd(const ClusterSnapshot &s, Collector &c)
-{
-    QStringList known, paused, notRunning;
-    for (const PostgresNodeState &n : s.postgres) {
-        if (!n.reachable || n.repmgrd.isEmpty())
-            continue;
-        known.append(n.name);
-        if (n.repmgrd == u"paused")
-            paused.append(n.name);
-        else if (n.repmgrd == u"not running")
-            notRunning.append(n.name);
-    }
-    const auto keys = [](const QStringList &names) {
-        QStringList out;
-        for (const QString &n : names)
-            out.append(pgKey(n));
-        return out;
-    };
-    const bool allOff = !known.isEmpty() && paused.size() + notRunning.size() == known.size();
-    const Severity severity = allOff ? Severity::Critical : Severity::Warning;
-    if (!paused.isEmpty())
-        c.add(severity, "repmgrd-paused",
-              QObject::tr("Automatic failover is %1: repmgrd is paused on %2. A switchover "
-                          "pauses it while it runs; one that was interrupted leaves it so. "
-                          "Resume: repmgr service unpause (on any node).")
-                  .arg(allOff ? QObject::tr("off") : QObject::tr("partly off"),
-                       paused.join(QStringLiteral(", "))),
-              keys(paused));
-    if (!notRunning.isEmpty())
-        c.add(severity, "repmgrd-not-running",
-              QObject::tr("repmgrd does not run on %1: %2.")
-                  .arg(notRunning.join(QStringLiteral(", ")),
-                       allOff ? QObject::tr("no node fails over automatically")
-                              : QObject::tr("those nodes take no part in automatic failover")),
-              keys(notRunning));
 }
 
 // pgpool names backends by host name (pg-1) or address; match by prefix of the node name.

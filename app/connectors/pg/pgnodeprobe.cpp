@@ -155,12 +155,11 @@ void PgNodeProbe::refresh()
     repmgrSession()->connection()->query(
         PgParse::repmgrdStateSql(), m_config.queryTimeoutMs, this,
         [this](const Result<PgReply> &reply) {
-            Result<QString> state =
-                reply && reply.value().size() == 1
-                    ? PgParse::parseRepmgrdState(reply.value().first())
-                    : Result<QString>(reply ? Internal::pgError(QStringLiteral("no reply"))
-                                            : reply.error());
-            m_repmgrd = state ? state.value() : QString();
+            m_repmgrd.clear(); // unknown unless this answer says
+            if (reply && reply.value().size() == 1) {
+                if (auto state = PgParse::parseRepmgrdState(reply.value().first()))
+                    m_repmgrd = state.value();
+            }
             finishStep();
         });
 }
