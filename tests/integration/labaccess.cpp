@@ -185,10 +185,12 @@ bool LabAccess::ensurePrimary(const QString &node, int timeoutMs)
                              .arg(node, QDateTime::currentDateTimeUtc().toString(Qt::ISODate))},
                         qMax(60000, remaining()));
     if (!r.ok()) {
-        m_error = QStringLiteral("switching over from %1 to %2 failed (exit %3):\n%4")
-                      .arg(primary, node)
-                      .arg(r.exitCode)
-                      .arg(QString::fromUtf8(r.err.right(3000)));
+        // The report goes to stdout, the reason for a refusal to stderr.
+        m_error =
+            QStringLiteral("switching over from %1 to %2 failed (exit %3):\n%4\n%5")
+                .arg(primary, node)
+                .arg(r.exitCode)
+                .arg(QString::fromUtf8(r.out.right(3000)), QString::fromUtf8(r.err.right(3000)));
         return false;
     }
 #else

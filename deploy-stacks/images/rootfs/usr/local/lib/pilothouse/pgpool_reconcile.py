@@ -5,6 +5,13 @@ it was briefly unreachable stays down (auto_failback only re-attaches standbys),
 switchover `role` can stay on the old primary (LAB-NOTES trap 7). Every couple of seconds this asks
 each backend directly (pg_is_in_recovery, WAL receiver state) and, when a disagreement persists for
 two rounds, detaches/attaches through PCP so pgpool re-reads the cluster.
+
+pgpool 4.3 can also end up refusing every new session with "kind does not match between main(0)
+slot[0]" while PCP shows every backend up: a child that could not resolve a restarting standby moved
+the main node, and nothing resets it until a failover or failback event. Each round therefore opens
+a new session; when new sessions fail with that error for two rounds while every backend answers for
+itself, the standbys are detached and attached one at a time (never the primary) until a session
+works.
 """
 import os
 import subprocess
@@ -18,6 +25,7 @@ PCP_USER = os.environ.get("PH_PCP_USER", "admin")
 SR_USER = os.environ["PH_SR_USER"]
 SR_PASSWORD = os.environ["PH_SR_PASSWORD"]
 INTERVAL = float(os.environ.get("PH_RECONCILE_INTERVAL", "2"))
+KIND_MISMATCH = "kind does not match between main"
 
 
 def log(msg):
@@ -43,32 +51,33 @@ def pcp(*args):
     return r.stdout.strip()
 
 
-_sql = {"conn": None}
+_session = {"error": None}  # why the last new session through pgpool failed, None when it worked
+
+
+def pool_session():
+    return psycopg2.connect(host="127.0.0.1", port=int(os.environ.get("PH_PGPOOL_PORT", "9999")),
+                            user=SR_USER, password=SR_PASSWORD, dbname="postgres",
+                            connect_timeout=2, application_name="pgpool-reconcile")
 
 
 def pool_nodes_sql(count):
-    """SHOW POOL_NODES over one kept session: PCP forks a worker per call and pgpool logs three
-    lines for each, every round. Returns None when pgpool cannot serve a session."""
+    """SHOW POOL_NODES over a new session each round (PCP forks a worker per call and pgpool logs
+    three lines for each): a kept session would not see pgpool refusing new ones. Returns None when
+    pgpool cannot serve a session and records why in _session."""
     try:
-        conn = _sql["conn"]
-        if conn is None or conn.closed:
-            conn = psycopg2.connect(host="127.0.0.1", port=int(os.environ.get("PH_PGPOOL_PORT", "9999")),
-                                    user=SR_USER, password=SR_PASSWORD, dbname="postgres",
-                                    connect_timeout=2, application_name="pgpool-reconcile")
+        conn = pool_session()
+        try:
             conn.autocommit = True
-            _sql["conn"] = conn
-        with conn.cursor() as cur:
-            cur.execute("SHOW POOL_NODES")
-            cols = [d[0] for d in cur.description]
-            rows = [dict(zip(cols, r)) for r in cur.fetchall()]
-    except psycopg2.Error:
-        if _sql["conn"] is not None:
-            try:
-                _sql["conn"].close()
-            except psycopg2.Error:
-                pass
-        _sql["conn"] = None
+            with conn.cursor() as cur:
+                cur.execute("SHOW POOL_NODES")
+                cols = [d[0] for d in cur.description]
+                rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+        finally:
+            conn.close()
+    except psycopg2.Error as exc:
+        _session["error"] = " ".join(str(exc).split())
         return None
+    _session["error"] = None
     if len(rows) != count:
         return None
     status = {"up": 2, "waiting": 1, "down": 3, "unused": 3, "quarantine": 3}
@@ -115,6 +124,31 @@ def real_state(host, port):
         conn.close()
 
 
+def session_works():
+    try:
+        pool_session().close()
+        return True
+    except psycopg2.Error:
+        return False
+
+
+def cycle_standbys(real):
+    """Detach and attach each streaming standby in turn until a new session works; the failback
+    event makes every pgpool child start over. Returns a line for the log."""
+    for nid in sorted(n for n, st in real.items() if st == "standby"):
+        try:
+            pcp("pcp_detach_node", "-n", str(nid))
+            pcp("pcp_attach_node", "-n", str(nid))
+        except Exception as exc:
+            return f"detach+attach of node {nid} failed: {exc}"
+        for _ in range(10):
+            time.sleep(0.2)
+            if session_works():
+                return f"detached and attached node {nid}: new sessions work again"
+    return "new sessions still fail after every standby was detached and attached; " \
+           "the primary is left alone (pilothouse pgpool-repair)"
+
+
 def main():
     nodes = backends()
     pending = {}  # action key -> consecutive rounds seen
@@ -129,7 +163,12 @@ def main():
         real = {nid: real_state(host, port) for nid, host, port in nodes}
         primaries = [nid for nid, st in real.items() if st == "primary"]
         actions = []
-        if len(primaries) == 1:
+        if (_session["error"] is not None and KIND_MISMATCH in _session["error"]
+                and len(primaries) == 1 and None not in real.values()):
+            # Every backend answers for itself, yet pgpool refuses new sessions. Only this error:
+            # a failback restarts every child, which would make "too many clients" worse.
+            actions.append(("cycle", None))
+        elif len(primaries) == 1:
             p = primaries[0]
             p_status, p_role = pool[p]
             if p_status == 3:
@@ -149,6 +188,10 @@ def main():
             if pending[act] < 2:
                 continue
             kind, nid = act
+            if kind == "cycle":
+                log(f"new sessions fail ({_session['error']}): {cycle_standbys(real)}")
+                pending.pop(act, None)
+                continue
             try:
                 if kind == "attach":
                     pcp("pcp_attach_node", "-n", str(nid))
