@@ -88,6 +88,16 @@ void Application::openInventory(const QString &path)
     if (created) {
         auto *session = new ClusterSession(inventory, view, this);
         connect(session, &ClusterSession::problemFound, m_window.get(), &MainWindow::showError);
+        connect(session, &ClusterSession::healthChanged, m_window.get(),
+                [window = m_window.get(), path = inventory.path](Severity worst,
+                                                                 const QString &summary) {
+                    window->setClusterHealth(path, worst, summary);
+                });
+        connect(session, &ClusterSession::pollIntervalChanged, m_window.get(),
+                [window = m_window.get(), path = inventory.path](int intervalMs) {
+                    window->setClusterPollInterval(path, intervalMs);
+                });
+        m_window->setClusterPollInterval(inventory.path, session->pollIntervalMs());
         m_sessions.insert(inventory.path, session);
         new OperationsBridge(inventory, view, [session] { return session->lastSnapshot(); }, session);
     }

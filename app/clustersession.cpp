@@ -9,13 +9,13 @@
 #include "ui/clusterview.h"
 
 #include <QDeadlineTimer>
+#include <QEvent>
 #include <QMutex>
 #include <QRandomGenerator>
 #include <QThread>
 
 namespace Pilothouse {
 namespace {
-constexpr int IntervalMs = 1000;
 
 // Monitor threads still winding down, for waitForMonitors() at exit.
 QMutex s_threadsLock;
@@ -40,6 +40,8 @@ ClusterSession::ClusterSession(const Inventory &inventory, ClusterView *view, QO
     view->setHistory(&m_history);
     view->setConnectionState(tr("Connecting to %n host(s)…", nullptr, int(inventory.hosts.size())),
                              false);
+    view->installEventFilter(this);
+    updatePollInterval();
 
     // Parentless: the thread outlives this session until its monitor has stopped.
     m_thread = new QThread;
@@ -99,11 +101,11 @@ ClusterSession::ClusterSession(const Inventory &inventory, ClusterView *view, QO
 void ClusterSession::startMonitor(QObject *home, const Inventory &inventory)
 {
     ClusterMonitor::Options options;
-    options.intervalMs = IntervalMs;
+    options.intervalMs = m_intervalMs.loadRelaxed();
     // A console shows what it has after this long and marks what is missing as
     // stale; `status` waits longer because it prints once.
     options.firstRoundTimeoutMs = 5000;
-    options.tickOffsetMs = int(QRandomGenerator::global()->bounded(IntervalMs));
+    options.tickOffsetMs = int(QRandomGenerator::global()->bounded(options.intervalMs));
     const Result<QString> password = ClusterMonitor::readMonitorPassword(inventory);
     if (password) {
         options.monitorPassword = password.value();
@@ -163,13 +165,66 @@ void ClusterSession::waitForMonitors(int timeoutMs)
     }
 }
 
+bool ClusterSession::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_view && (event->type() == QEvent::Show || event->type() == QEvent::Hide))
+        updatePollInterval();
+    return QObject::eventFilter(watched, event);
+}
+
+int ClusterSession::backgroundIntervalMs()
+{
+    static const int interval = [] {
+        bool ok = false;
+        const int ms = qEnvironmentVariableIntValue("PILOTHOUSE_POLL_BEHIND_MS", &ok);
+        return ok && ms >= ForegroundIntervalMs && ms <= 60000 ? ms : DefaultBackgroundIntervalMs;
+    }();
+    return interval;
+}
+
+void ClusterSession::updatePollInterval()
+{
+    // Hidden behind another cluster's page (or the welcome view) in a shown
+    // window: polled less often, so that many open clusters cost the machine and
+    // the clusters little. A window not shown at all (a test, a script) polls at
+    // full rate: there is nothing in front of this cluster.
+    const bool behind = m_view && !m_view->isVisible() && m_view->window()->isVisible();
+    const int interval = behind ? backgroundIntervalMs() : ForegroundIntervalMs;
+    if (m_intervalMs.fetchAndStoreRelaxed(interval) == interval)
+        return;
+    Q_EMIT pollIntervalChanged(interval);
+    if (!m_home)
+        return; // the monitor starts with it
+    QMetaObject::invokeMethod(m_home, [home = m_home, interval] {
+        if (auto *monitor = home->findChild<ClusterMonitor *>())
+            monitor->setIntervalMs(interval);
+    });
+}
+
 void ClusterSession::onSnapshot(const ClusterSnapshot &snapshot)
 {
     m_last = snapshot;
     m_findings->setFindings(snapshot.findings);
+    Severity worst = Severity::Info;
+    int count = 0;
+    for (const Finding &f : snapshot.findings) {
+        if (f.severity == Severity::Info)
+            continue;
+        ++count;
+        worst = qMax(worst, f.severity);
+    }
+    const QString text =
+        count == 0 ? tr("every layer agrees")
+                   : tr("%n finding(s), worst: %1", nullptr, count)
+                         .arg(worst == Severity::Critical ? tr("critical") : tr("warning"));
+    if (worst != m_health || text != m_healthText) {
+        m_health = worst;
+        m_healthText = text;
+        Q_EMIT healthChanged(worst, text);
+    }
     // Several probes answer within one tick; the charts want one point per tick.
     const qint64 t = snapshot.takenAt.toMSecsSinceEpoch();
-    if (t - m_lastHistoryMs >= IntervalMs * 9 / 10) {
+    if (t - m_lastHistoryMs >= m_intervalMs.loadRelaxed() * 9 / 10) {
         m_lastHistoryMs = t;
         m_history.record(snapshot);
     }

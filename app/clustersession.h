@@ -41,16 +41,33 @@ public:
     // At exit: waits (at most `timeoutMs`) for every session's monitor thread.
     static void waitForMonitors(int timeoutMs);
 
+    // The monitor polls at 1 Hz while the view is on screen (or the window is
+    // not shown at all) and every 5 s while another page is in front of it
+    // ($PILOTHOUSE_POLL_BEHIND_MS, 1000-60000, sets that).
+    static constexpr int ForegroundIntervalMs = 1000;
+    static constexpr int DefaultBackgroundIntervalMs = 5000;
+    static int backgroundIntervalMs();
+    int pollIntervalMs() const { return m_intervalMs.loadRelaxed(); }
+
 Q_SIGNALS:
     // A problem the operator must act on (a host key to check, a missing secret).
     void problemFound(const QString &title, const QString &text);
     // The first snapshot with every layer's first answer is on screen.
     void firstOverviewShown();
+    // The worst finding's severity (Info when every layer agrees) and a line
+    // saying so, for the list of open clusters; emitted when either changes.
+    void healthChanged(Pilothouse::Severity worst, const QString &summary);
+    // The monitor's poll interval changed (the view came on screen or went).
+    void pollIntervalChanged(int intervalMs);
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     // On the monitor's thread: creates the monitor as a child of `home`, wires it, starts it.
     void startMonitor(QObject *home, const Inventory &inventory);
     void onSnapshot(const ClusterSnapshot &snapshot);
+    void updatePollInterval();
 
     Inventory m_inventory;
     QPointer<ClusterView> m_view;
@@ -63,6 +80,10 @@ private:
     qint64 m_lastHistoryMs = 0;
     ClusterSnapshot m_last;
     bool m_firstRoundDone = false;
+    // Read on the monitor's thread when the monitor starts.
+    QAtomicInt m_intervalMs{ForegroundIntervalMs};
+    Severity m_health = Severity::Info;
+    QString m_healthText;
 };
 
 } // namespace Pilothouse

@@ -9,7 +9,9 @@
 #include <QApplication>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QIcon>
 #include <QListWidget>
+#include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QStackedWidget>
@@ -18,6 +20,8 @@
 namespace Pilothouse {
 namespace {
 constexpr int PathRole = Qt::UserRole + 1;
+constexpr int SummaryRole = Qt::UserRole + 2;
+constexpr int PollIntervalRole = Qt::UserRole + 3;
 }
 
 MainWindow::MainWindow(QWidget *parent)
@@ -168,15 +172,65 @@ QList<ClusterView *> MainWindow::clusterViews() const
     return out;
 }
 
+QListWidgetItem *MainWindow::clusterItem(const QString &inventoryPath) const
+{
+    for (int row = 1; row < m_clusters->count(); ++row) {
+        if (m_clusters->item(row)->data(PathRole).toString() == inventoryPath)
+            return m_clusters->item(row);
+    }
+    return nullptr;
+}
+
+void MainWindow::updateClusterToolTip(QListWidgetItem *item)
+{
+    QStringList lines{item->data(PathRole).toString()};
+    const QString summary = item->data(SummaryRole).toString();
+    if (!summary.isEmpty())
+        lines.append(summary);
+    const int interval = item->data(PollIntervalRole).toInt();
+    if (interval > 0)
+        lines.append(tr("polled every %1 s%2")
+                         .arg(QLocale().toString(interval / 1000.0, 'g', 3),
+                              interval > 1000 ? tr(" while another page is shown") : QString()));
+    item->setToolTip(lines.join(u'\n'));
+}
+
+void MainWindow::setClusterHealth(const QString &inventoryPath, Severity worst,
+                                  const QString &summary)
+{
+    QListWidgetItem *item = clusterItem(inventoryPath);
+    if (!item)
+        return;
+    const QString icon = worst == Severity::Critical  ? QStringLiteral(":/icons/critical.svg")
+                         : worst == Severity::Warning ? QStringLiteral(":/icons/warning.svg")
+                                                      : QStringLiteral(":/icons/ok.svg");
+    item->setIcon(QIcon(icon));
+    item->setData(SummaryRole, summary);
+    item->setData(Qt::AccessibleDescriptionRole, summary);
+    updateClusterToolTip(item);
+}
+
+void MainWindow::setClusterPollInterval(const QString &inventoryPath, int intervalMs)
+{
+    if (QListWidgetItem *item = clusterItem(inventoryPath)) {
+        item->setData(PollIntervalRole, intervalMs);
+        updateClusterToolTip(item);
+    }
+}
+
 void MainWindow::closeCluster(const QString &inventoryPath)
 {
     for (int row = 1; row < m_clusters->count(); ++row) {
         if (m_clusters->item(row)->data(PathRole).toString() != inventoryPath)
             continue;
         QWidget *page = m_pages->widget(row);
-        m_clusters->setCurrentRow(0);
-        delete m_clusters->takeItem(row);
+        // Another cluster's page stays in front; closing the one shown goes to the welcome page.
+        if (m_clusters->currentRow() == row)
+            m_clusters->setCurrentRow(0);
+        // The page first: the list's current row moves up with the item and
+        // then names the same page in the stack.
         m_pages->removeWidget(page);
+        delete m_clusters->takeItem(row);
         page->deleteLater();
         statusBar()->showMessage(tr("Closed %1").arg(inventoryPath));
         Q_EMIT clusterClosed(inventoryPath);

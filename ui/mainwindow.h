@@ -1,12 +1,14 @@
 #pragma once
 // Lives on the GUI thread.
 
+#include "models/clustersnapshot.h"
 #include "models/inventory.h"
 
 #include <QMainWindow>
 
 class QAbstractItemModel;
 class QListWidget;
+class QListWidgetItem;
 class QStackedWidget;
 
 namespace Pilothouse {
@@ -41,6 +43,11 @@ public:
     void showWelcome();
     // Non-modal: the event loop keeps running while it is shown.
     void showError(const QString &title, const QString &text);
+    // What the list of open clusters says of one: an icon by the worst finding
+    // (its shape differs, not only its colour) and, on hover, the summary and
+    // how often its monitor polls.
+    void setClusterHealth(const QString &inventoryPath, Severity worst, const QString &summary);
+    void setClusterPollInterval(const QString &inventoryPath, int intervalMs);
 
 Q_SIGNALS:
     void openInventoryRequested(const QString &path);
@@ -50,6 +57,8 @@ private:
     void chooseInventory();
     void importAnsibleInventory();
     void paletteActivated(const QString &key);
+    QListWidgetItem *clusterItem(const QString &inventoryPath) const;
+    static void updateClusterToolTip(QListWidgetItem *item);
 
     QListWidget *m_clusters = nullptr;
     QStackedWidget *m_pages = nullptr;

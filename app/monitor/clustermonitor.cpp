@@ -23,10 +23,10 @@ namespace {
 const QString DockerSocket = QStringLiteral("/var/run/docker.sock");
 constexpr int SshRetryMs = 3000;
 constexpr int PublishDelayMs = 100; // coalesces the answers of one tick into one snapshot
-constexpr int SwarmEveryTicks = 5;
-constexpr int ProxyEveryTicks = 1;
-constexpr int CertificateEveryTicks = 30; // certificates change rarely; a handshake costs
-constexpr int HttpsEveryTicks = 5;        // a request through the proxy is a TLS handshake too
+// How often the slower reads run, whatever the tick interval (at least once a tick).
+constexpr qint64 SwarmEveryMs = 5000;
+constexpr qint64 CertificateEveryMs = 30000; // certificates change rarely; a handshake costs
+constexpr qint64 HttpsEveryMs = 5000;        // a request through the proxy is a TLS handshake too
 constexpr int RepmgrFirstReadMs = 3000;   // how long the first round waits for repmgr's view
 // A probe asked while its last refresh still runs would only queue behind it.
 template<typename Probe> void refreshIfIdle(Probe *probe)
@@ -331,8 +331,10 @@ void ClusterMonitor::tick()
     }
     // Docker events announce task, service and node changes at once; the
     // full re-read is the safety net for anything an event stream missed.
-    if (m_ticks % SwarmEveryTicks == 0)
+    if (due(m_lastSwarmMs, SwarmEveryMs)) {
+        m_lastSwarmMs = m_started.elapsed();
         refreshSwarm();
+    }
     for (PgNodeProbe *probe : std::as_const(m_postgres)) {
         refreshIfIdle(probe);
     }
@@ -341,9 +343,25 @@ void ClusterMonitor::tick()
     }
     if (m_etcd && !m_etcd->isRunning())
         m_etcd->refresh();
-    if (m_ticks % ProxyEveryTicks == 0)
-        refreshProxy();
-    ++m_ticks;
+    refreshProxy();
+}
+
+bool ClusterMonitor::due(qint64 lastMs, qint64 everyMs) const
+{
+    // Half a tick early counts: timers fire a little before or after their time.
+    return lastMs < 0 || m_started.elapsed() - lastMs >= everyMs - m_tick.interval() / 2;
+}
+
+void ClusterMonitor::setIntervalMs(int intervalMs)
+{
+    if (intervalMs == m_tick.interval())
+        return;
+    const bool faster = intervalMs < m_tick.interval();
+    m_options.intervalMs = intervalMs;
+    m_tick.setInterval(intervalMs); // restarts it when active
+    // Brought on screen: what is shown should be current now, not in a tick.
+    if (faster && m_running && m_tick.isActive())
+        tick();
 }
 
 void ClusterMonitor::refreshProxy()
@@ -362,13 +380,12 @@ void ClusterMonitor::refreshProxy()
     hosts.sort();
     // Counted from the last refresh that made the request, so that the first
     // refresh (whenever the Swarm's answer allows it) always has both.
-    const bool https = m_lastHttpsTick < 0 || m_ticks - m_lastHttpsTick >= HttpsEveryTicks;
-    const bool certificates =
-        m_lastCertificateTick < 0 || m_ticks - m_lastCertificateTick >= CertificateEveryTicks;
+    const bool https = due(m_lastHttpsMs, HttpsEveryMs);
+    const bool certificates = due(m_lastCertificateMs, CertificateEveryMs);
     if (https)
-        m_lastHttpsTick = m_ticks;
+        m_lastHttpsMs = m_started.elapsed();
     if (certificates)
-        m_lastCertificateTick = m_ticks;
+        m_lastCertificateMs = m_started.elapsed();
     m_proxy->refresh(hosts, https, certificates);
 }
 

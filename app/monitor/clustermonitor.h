@@ -58,6 +58,11 @@ public:
 
     void start();
     void stop();
+    // The poll interval from now on (a console polls clusters that are not on
+    // screen less often). Going faster polls at once. Early triggers (Docker
+    // events, a lost PostgreSQL connection) are not affected.
+    void setIntervalMs(int intervalMs);
+    int intervalMs() const { return m_options.intervalMs; }
     const ClusterSnapshot &snapshot() const { return m_snapshot; }
     const Inventory &inventory() const { return m_inventory; }
     bool firstRoundDone() const { return m_firstRoundDone; }
@@ -77,6 +82,7 @@ private:
     struct HostLink;
 
     void tick();
+    bool due(qint64 lastMs, qint64 everyMs) const;
     void connectHost(HostLink &link);
     template<typename Probe> void startProbe(Probe *probe);
     void refreshSwarm();
@@ -108,10 +114,10 @@ private:
     QHash<QString, PgpoolProbe *> m_pgpools; // by task id
     EtcdClusterProbe *m_etcd = nullptr;
     ProxyProbe *m_proxy = nullptr;
-    int m_ticks = 0;
-    bool m_running = false;         // between start() and stop()
-    int m_lastHttpsTick = -1;       // tick of the last request through the proxy
-    int m_lastCertificateTick = -1; // tick of the last certificate handshake
+    bool m_running = false;          // between start() and stop()
+    qint64 m_lastSwarmMs = -1;       // m_started time of the last full Swarm read from tick()
+    qint64 m_lastHttpsMs = -1;       // ... of the last request through the proxy
+    qint64 m_lastCertificateMs = -1; // ... of the last certificate handshake
     bool m_swarmBusy = false;
     bool m_swarmAgain = false;
 

@@ -166,7 +166,7 @@ fi
 if wanted gui; then
   echo "run-all: tests/bench/bench-gui.sh" >&2
   log=$out/bench-gui.log
-  if "$here/bench-gui.sh" "$build" >"$log" 2>&1; then
+  if ALL_AT_1HZ=${ALL_AT_1HZ:-1} "$here/bench-gui.sh" "$build" >"$log" 2>&1; then
     start=$(grep '^start-up ms:' "$log")
     row "start to first live overview (median, worst)" "≤ 1.5 s" \
       "**$(field median "$start") ms**, worst $(field worst "$start") ms"
@@ -175,8 +175,12 @@ if wanted gui; then
       "p99 **$(field 'stall p99' "$one") ms**, max **$(field max "$one") ms**; CPU $(field CPU "$one") % of a core, RSS $(field RSS "$one") MB"
     many=$(grep '^clusters ' "$log")
     clusters=$(field clusters "$many")
-    row "${clusters%.*} clusters open at once (stall p99, max; CPU)" "p99 ≤ 16 ms, CPU ≤ 25 %" \
+    row "${clusters%.*} clusters open at once, those behind the page shown polled every 5 s (stall p99, max; CPU)" "p99 ≤ 16 ms, CPU ≤ 25 %" \
       "p99 **$(field 'stall p99' "$many") ms**, max $(field max "$many") ms; CPU **$(field CPU "$many") %** of a core, RSS $(field RSS "$many") MB"
+    if all=$(grep '^all at 1 Hz: ' "$log"); then
+      row "${clusters%.*} clusters open at once, every one polled every second (stall p99, max; CPU)" "(comparison)" \
+        "p99 $(field 'stall p99' "$all") ms, max $(field max "$all") ms; CPU $(field CPU "$all") % of a core, RSS $(field RSS "$all") MB"
+    fi
   else
     part_failed "GUI benchmarks (bench-gui.sh)" $? "$log"
   fi

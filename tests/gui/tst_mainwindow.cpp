@@ -160,6 +160,52 @@ private Q_SLOTS:
         QCOMPARE(list->count(), 1);
         QVERIFY(window.clusterViews().isEmpty());
     }
+
+    // The list of open clusters says each one's health by icon and on hover;
+    // closing a cluster behind the one shown leaves that one in front.
+    void clusterListSaysHealthAndKeepsThePageInFront()
+    {
+        MainWindow window;
+        window.resize(900, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        Inventory a;
+        a.path = QStringLiteral("/srv/a/inventory.yaml");
+        a.settings.cluster = QStringLiteral("alpha");
+        Inventory b;
+        b.path = QStringLiteral("/srv/b/inventory.yaml");
+        b.settings.cluster = QStringLiteral("bravo");
+        ClusterView *viewA = window.showCluster(a);
+        ClusterView *viewB = window.showCluster(b);
+        QCOMPARE(window.currentCluster(), viewB);
+        QVERIFY(!viewA->isVisible());
+
+        auto *list = window.findChild<QListWidget *>();
+        QListWidgetItem *itemA = list->item(1);
+        QCOMPARE(itemA->text(), QStringLiteral("alpha"));
+        window.setClusterHealth(a.path, Severity::Critical,
+                                QStringLiteral("2 findings, worst: critical"));
+        window.setClusterPollInterval(a.path, 5000);
+        QCOMPARE(itemA->toolTip(), QStringLiteral("/srv/a/inventory.yaml\n2 findings, worst: "
+                                                  "critical\npolled every 5 s while another page "
+                                                  "is shown"));
+        const QImage critical = itemA->icon().pixmap(16, 16).toImage();
+        window.setClusterHealth(a.path, Severity::Info, QStringLiteral("every layer agrees"));
+        window.setClusterPollInterval(a.path, 1000);
+        QCOMPARE(itemA->toolTip(),
+                 QStringLiteral("/srv/a/inventory.yaml\nevery layer agrees\npolled every 1 s"));
+        QVERIFY(itemA->icon().pixmap(16, 16).toImage() != critical);
+        window.setClusterHealth(QStringLiteral("/not/open.yaml"), Severity::Warning, QString());
+
+        window.closeCluster(a.path);
+        QCOMPARE(window.currentCluster(), viewB);
+        QCOMPARE(list->currentRow(), 1);
+        QCOMPARE(list->currentItem()->text(), QStringLiteral("bravo"));
+        QVERIFY(viewB->isVisible());
+        window.closeCluster(b.path);
+        QCOMPARE(list->currentRow(), 0);
+        QCOMPARE(window.findChild<QStackedWidget *>()->currentWidget(), window.welcomeView());
+    }
 };
 
 QTEST_MAIN(TestMainWindow)

@@ -12,7 +12,10 @@
 #include "ui/overview/overviewview.h"
 
 #include <QElapsedTimer>
+#include <QListWidget>
+#include <QSet>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QTreeView>
 
@@ -170,6 +173,104 @@ private Q_SLOTS:
             qPrintable(scene()->summary(standby)), 90000);
         qInfo("%s back as a streaming standby %lld ms after the kill", qPrintable(name),
               since.elapsed());
+    }
+
+    // A cluster behind another's page is polled every 5 s instead of every
+    // second, and says so; a container that dies there is still seen at once
+    // (Docker's event asks that node now); brought back in front, it polls every
+    // second again.
+    void clusterBehindAnotherPollsLessButSeesAKillAtOnce()
+    {
+        QTRY_VERIFY2_WITH_TIMEOUT(healthy(), qPrintable(describe()), 90000);
+        ClusterSession *first = m_console->session(m_lab.inventory().path);
+        QCOMPARE(first->pollIntervalMs(), ClusterSession::ForegroundIntervalMs);
+
+        // The same lab under a second inventory path: a second cluster, in front.
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        QFile source(m_lab.inventory().path);
+        QVERIFY(source.open(QIODevice::ReadOnly));
+        const QString copyPath = dir.filePath(QStringLiteral("second.yaml"));
+        QFile copy(copyPath);
+        QVERIFY(copy.open(QIODevice::WriteOnly));
+        copy.write(source.readAll().replace("cluster: lab", "cluster: lab-second"));
+        copy.close();
+        m_console->openInventory(copyPath);
+        ClusterSession *second = m_console->session(copyPath);
+        QVERIFY(second);
+        QCOMPARE(m_console->window()->currentCluster()->property("inventoryPath").toString(),
+                 copyPath);
+        QTRY_COMPARE(first->pollIntervalMs(), ClusterSession::backgroundIntervalMs());
+        QCOMPARE(second->pollIntervalMs(), ClusterSession::ForegroundIntervalMs);
+        auto *list = m_console->window()->findChild<QListWidget *>();
+        QVERIFY(list);
+        QListWidgetItem *firstItem =
+            list->findItems(m_lab.inventory().displayName(), Qt::MatchExactly).value(0);
+        QVERIFY(firstItem);
+        QVERIFY2(firstItem->toolTip().contains(u"polled every 5 s while another page is shown"),
+                 qPrintable(firstItem->toolTip()));
+        QTRY_VERIFY2_WITH_TIMEOUT(firstItem->toolTip().contains(u"every layer agrees") ||
+                                      firstItem->toolTip().contains(u"finding"),
+                                  qPrintable(firstItem->toolTip()), 10000);
+
+        // Snapshots in 12 s: the cluster behind publishes after its few polls
+        // (and Docker events), the one in front after every second's.
+        QSet<QDateTime> behind;
+        QSet<QDateTime> front;
+        for (QElapsedTimer t; !t.isValid() || t.elapsed() < 12000;) {
+            if (!t.isValid())
+                t.start();
+            behind.insert(first->lastSnapshot().takenAt);
+            front.insert(second->lastSnapshot().takenAt);
+            QTest::qWait(50);
+        }
+        qInfo("snapshots in 12 s: %lld behind, %lld in front", qint64(behind.size()),
+              qint64(front.size()));
+        // A poll publishes up to a few snapshots (its answers come in over
+        // some 100 ms); 5 s against 1 s polls: several times fewer behind.
+        QVERIFY2(
+            front.size() >= 9 && behind.size() * 3 <= front.size(),
+            qPrintable(
+                QStringLiteral("%1 behind, %2 in front").arg(behind.size()).arg(front.size())));
+
+        // A standby killed while its cluster is behind: seen within 2 s all the same.
+        QString standby;
+        for (const PostgresNodeState &n : first->lastSnapshot().postgres) {
+            if (n.role == u"standby" && n.reachable)
+                standby = n.name;
+        }
+        QVERIFY(!standby.isEmpty());
+        const auto reachable = [&](ClusterSession *session) {
+            for (const PostgresNodeState &n : session->lastSnapshot().postgres) {
+                if (n.name == standby)
+                    return n.reachable;
+            }
+            return false;
+        };
+        const LabAccess::Run kill =
+            LabAccess::local(QStringLiteral(PILOTHOUSE_SOURCE_DIR "/deploy-stacks/lab/lab"),
+                             {QStringLiteral("kill-container"), standby});
+        QVERIFY2(kill.ok(), kill.err.constData());
+        QElapsedTimer since;
+        since.start();
+        QTRY_VERIFY_WITH_TIMEOUT(!reachable(first), 2000);
+        qInfo("%s seen down by the cluster behind %lld ms after the kill command returned",
+              qPrintable(standby), since.elapsed());
+
+        // In front again: every second, and the page shows the current state.
+        m_console->openInventory(m_lab.inventory().path);
+        QTRY_COMPARE(first->pollIntervalMs(), ClusterSession::ForegroundIntervalMs);
+        QTRY_COMPARE(second->pollIntervalMs(), ClusterSession::backgroundIntervalMs());
+        QVERIFY2(firstItem->toolTip().contains(u"polled every 1 s") &&
+                     !firstItem->toolTip().contains(u"while another page"),
+                 qPrintable(firstItem->toolTip()));
+        save(m_console->window(), QStringLiteral("dashboard-lab-two-clusters.png"));
+        // Closing the cluster behind leaves this one in front.
+        m_console->window()->closeCluster(copyPath);
+        QCOMPARE(m_console->window()->currentCluster(), m_view);
+        QCOMPARE(first->pollIntervalMs(), ClusterSession::ForegroundIntervalMs);
+        QTRY_VERIFY2_WITH_TIMEOUT(reachable(first), qPrintable(standby), 90000);
+        QTRY_VERIFY2_WITH_TIMEOUT(healthy(), qPrintable(describe()), 90000);
     }
 
     void cleanupTestCase() { m_console.reset(); }
