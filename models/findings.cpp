@@ -90,8 +90,9 @@ void repmgrd(const ClusterSnapshot &s, Collector &c)
     if (!paused.isEmpty())
         c.add(severity, "repmgrd-paused",
               QObject::tr("Automatic failover is %1: repmgrd is paused on %2. A switchover "
-                          "pauses it while it runs; one that was interrupted leaves it so. "
-                          "Resume: repmgr service unpause (on any node).")
+                          "pauses it while it runs; one that was killed leaves it so until "
+                          "the stack's supervisor unpauses it, a minute after the operation's "
+                          "lock is gone. Resume now: repmgr service unpause (on any node).")
                   .arg(allOff ? QObject::tr("off") : QObject::tr("partly off"),
                        paused.join(QStringLiteral(", "))),
               pgKeys(paused));

@@ -25,6 +25,7 @@ namespace {
 // Paths and commands inside the stack's pg containers (deploy-stacks/images).
 constexpr auto RepmgrConf = "/etc/repmgr.conf";
 constexpr auto HoldMark = "/run/pilothouse/hold";
+constexpr auto PauseMark = "/run/pilothouse/repmgrd-paused-by";
 constexpr auto PgData = "${PGDATA:-/var/lib/pilothouse/data}";
 // And in its pgpool containers: ph-pgpool writes a pcppass for the PCP user.
 constexpr auto PcpPassFile = "/run/pgpool/etc/pcppass";
@@ -780,10 +781,19 @@ void Switchover::pauseRepmgrd(bool pause, Done done)
 {
     m_changed = m_changed || pause;
     // repmgr pauses the daemons of every node it can reach from this one; the
-    // target is up throughout, unlike the old primary.
-    const QString script = QStringLiteral("repmgr -f %1 service %2")
-                               .arg(QString::fromLatin1(RepmgrConf),
-                                    pause ? QStringLiteral("pause") : QStringLiteral("unpause"));
+    // target is up throughout, unlike the old primary. The mark beside it tells
+    // the container's supervisor that an operation paused them: should this
+    // run die (its lock then goes), the supervisor unpauses after a minute.
+    const QString mark = QString::fromLatin1(PauseMark);
+    const QString script =
+        pause
+            ? QStringLiteral("echo %1 > %2 && repmgr -f %3 service pause")
+                  .arg(shellQuote(QStringLiteral("switchover to %1 started %2")
+                                      .arg(m_options.target,
+                                           QDateTime::currentDateTimeUtc().toString(Qt::ISODate))),
+                       mark, QString::fromLatin1(RepmgrConf))
+            : QStringLiteral("repmgr -f %1 service unpause; rc=$?; rm -f %2; exit $rc")
+                  .arg(QString::fromLatin1(RepmgrConf), mark);
     execIn(m_options.target, QStringLiteral("postgres"), script, 15000,
            [this, pause, done](const Result<DockerExecResult> &r) {
                // The old primary left stopped on purpose cannot be reached:

@@ -522,6 +522,62 @@ private Q_SLOTS:
         QVERIFY2(verify.ok(), QByteArray(verify.out + verify.err).constData());
     }
 
+    // Killed after the old primary stopped and before the promotion: no
+    // primary, repmgrd paused, the old primary held down. Nobody does
+    // anything: once the dead run's lock has been gone for a minute, the
+    // supervisors release the hold and unpause repmgrd, and the cluster is
+    // healthy again on one primary (pg-1 restarting, or pg-2 promoted by
+    // repmgrd if it saw pg-1 down first), with repmgrd running everywhere.
+    void killedBeforeThePromotionComesBackByItself()
+    {
+        const QString reason = QStringLiteral("tst_switchover_lab killed before promotion %1")
+                                   .arg(QDateTime::currentMSecsSinceEpoch());
+        const QString step = QStringLiteral("check pg-2 has all WAL, promote it");
+        QProcess killed;
+        QByteArray progress;
+        QVERIFY2(startHeld(&killed, QStringLiteral("pg-2"), reason, step, -1, &progress),
+                 progress.constData());
+        QVERIFY2(progress.contains("ok stop the old primary"), progress.constData());
+        killed.kill();
+        QVERIFY(killed.waitForFinished(10000));
+        QElapsedTimer since;
+        since.start();
+
+        QString finding;
+        const QStringList left = repmgrdStates(&finding);
+        qInfo("after the kill: %s; %s", qPrintable(left.join(QStringLiteral(", "))),
+              qPrintable(finding));
+        QVERIFY2(primaryNow().isEmpty(), qPrintable(primaryNow()));
+        QVERIFY2(finding.startsWith(u"critical"), qPrintable(finding));
+
+        QString primary;
+        QStringList why{QStringLiteral("not looked at yet")};
+        QVERIFY2(LabAccess::waitUntil(
+                     [&] {
+                         primary = primaryNow();
+                         why = primary.isEmpty() ? QStringList{QStringLiteral("no primary")}
+                                                 : unhealthy(primary);
+                         return why.isEmpty();
+                     },
+                     240000, 3000),
+                 qPrintable(why.join(QStringLiteral("; "))));
+        qInfo("healthy again on %s %lld ms after the kill, nobody doing anything",
+              qPrintable(primary), qlonglong(since.elapsed()));
+        QStringList states;
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            [&] {
+                states = repmgrdStates(&finding);
+                return states.size() == 3 && states.filter(QStringLiteral("/running")).size() == 3;
+            }(),
+            qPrintable(states.join(QStringLiteral(", "))), 60000);
+        QVERIFY2(finding.isEmpty(), qPrintable(finding));
+        qInfo("repmgrd running everywhere %lld ms after the kill", qlonglong(since.elapsed()));
+        if (primary != u"pg-1") {
+            const Run back = switchover(QStringLiteral("pg-1"));
+            checkRun(back, primary, QStringLiteral("pg-1"));
+        }
+    }
+
     void cleanupTestCase()
     {
         // Whatever failed above: pg-1 primary again, or say loudly why not.
