@@ -644,6 +644,18 @@ AuditVerification AuditTrail::verifyRecords(const QList<QByteArray> &records, co
         v.parsed.append(e);
         v.lastRecordParsed = line == records.size();
         const QString stored = o.value(QStringLiteral("hash")).toString();
+        if (!numbersAreLines && v.parsed.size() == 1 && line == 1 && e.seq > 1) {
+            // A mirror may begin later than seq 1 (an etcd created after the
+            // file, e.g. a recreated lab): its chain is checked from its first
+            // entry on; compare() checks that entry follows the file's.
+            v.notes.append(QStringLiteral("%1 begins at seq %2: seq 1..%3 were never mirrored "
+                                          "there (an etcd newer than the trail) or were removed")
+                               .arg(source)
+                               .arg(e.seq)
+                               .arg(e.seq - 1));
+            expectedSeq = e.seq;
+            expectedPrev = e.prevHash;
+        }
         if (e.seq != expectedSeq) {
             if (e.seq > expectedSeq)
                 broken(
@@ -731,12 +743,26 @@ AuditVerification AuditTrail::compare(const AuditVerification &file, const Audit
     QHash<qint64, QString> mirrored;
     for (const AuditEntry &e : etcd.parsed)
         mirrored.insert(e.seq, e.hash);
+    // Where the mirror begins (1 unless etcd is newer than the trail).
+    const qint64 mirrorFirst = etcd.parsed.isEmpty() ? 1 : etcd.parsed.constFirst().seq;
     int line = 0;
     for (const AuditEntry &e : file.parsed) {
         ++line;
+        if (e.seq == mirrorFirst - 1 && e.hash != etcd.parsed.constFirst().prevHash) {
+            v.intact = false;
+            v.brokenSeq = e.seq;
+            v.line = line;
+            v.message = QStringLiteral("line %1: seq %2 is not the entry %3 follows at seq %4 (one "
+                                       "of them was rewritten)")
+                            .arg(line)
+                            .arg(e.seq)
+                            .arg(etcd.source)
+                            .arg(mirrorFirst);
+            return v;
+        }
         const auto it = mirrored.constFind(e.seq);
         if (it == mirrored.cend()) {
-            if (e.seq < etcd.lastSeq) {
+            if (e.seq >= mirrorFirst && e.seq < etcd.lastSeq) {
                 v.intact = false;
                 v.brokenSeq = e.seq;
                 v.line = line;

@@ -513,13 +513,15 @@ private Q_SLOTS:
         checkRun(back, QStringLiteral("pg-2"), QStringLiteral("pg-1"));
 
         // The trail holds the killed run's start without an outcome, and still verifies.
+        // With etcd's mirror, which begins later than the file when the lab
+        // was created after the trail (each new lab has a new etcd).
         const LabAccess::Run verify = LabAccess::local(
             QStringLiteral(PILOTHOUSE_BINARY),
-            // The file's chain: etcd's copy starts over with each new lab.
-            {QStringLiteral("audit"), QStringLiteral("verify"), QStringLiteral("--offline"),
-             QStringLiteral("--inventory"), m_lab.inventory().path},
+            {QStringLiteral("audit"), QStringLiteral("verify"), QStringLiteral("--inventory"),
+             m_lab.inventory().path},
             60000);
         QVERIFY2(verify.ok(), QByteArray(verify.out + verify.err).constData());
+        qInfo("audit verify: %s", verify.out.trimmed().constData());
     }
 
     // Killed after the old primary stopped and before the promotion: no

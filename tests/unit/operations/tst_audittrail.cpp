@@ -359,6 +359,51 @@ private Q_SLOTS:
         QVERIFY(both.notes.join(u' ').contains(QStringLiteral("etcd has seq 3..4")));
     }
 
+    // An etcd newer than the trail (a recreated lab) mirrors from a later seq
+    // on: noted, not broken, as long as its first entry follows the file's.
+    void mirrorThatBeginsLaterIsNotBroken()
+    {
+        const QString path = writeFive();
+        const AuditVerification file = AuditTrail::verifyFile(path);
+        const auto lines = readLines(path);
+        const AuditVerification etcd =
+            AuditTrail::verifyRecords(lines.mid(2), QStringLiteral("etcd /p/"), false);
+        QVERIFY2(etcd.intact, qPrintable(etcd.message));
+        QVERIFY2(etcd.notes.join(u' ').contains(QStringLiteral("etcd /p/ begins at seq 3")),
+                 qPrintable(etcd.notes.join(u' ')));
+        const AuditVerification both = AuditTrail::compare(file, etcd);
+        QVERIFY2(both.intact, qPrintable(both.message));
+
+        // The file's seq 2 rewritten and re-sealed with the rest: etcd's seq 3
+        // no longer follows it.
+        QList<QByteArray> rewritten = lines.mid(0, 1);
+        QString prev = objectOf(lines.at(0)).value(QStringLiteral("hash")).toString();
+        for (int i = 1; i < 5; ++i) {
+            AuditEntry e = AuditEntry::fromJson(objectOf(lines.at(i))).value();
+            if (i == 1)
+                e.result = QStringLiteral("rewritten");
+            e.prevHash = prev;
+            e.hash = e.computeHash();
+            prev = e.hash;
+            rewritten.append(lineOf(e.toJson()));
+        }
+        const QString forged = m_dir.filePath(QStringLiteral("forged-early.jsonl"));
+        writeLines(forged, rewritten);
+        const AuditVerification forgedBoth =
+            AuditTrail::compare(AuditTrail::verifyFile(forged), etcd);
+        QVERIFY(!forgedBoth.intact);
+        QCOMPARE(forgedBoth.brokenSeq, 2);
+        QVERIFY2(forgedBoth.message.contains(QStringLiteral("is not the entry etcd /p/ follows")),
+                 qPrintable(forgedBoth.message));
+
+        // A gap inside the mirror is still a break.
+        QList<QByteArray> gap = lines.mid(1, 1) + lines.mid(3);
+        const AuditVerification holed =
+            AuditTrail::verifyRecords(gap, QStringLiteral("etcd"), false);
+        QVERIFY(!holed.intact);
+        QCOMPARE(holed.brokenSeq, 3);
+    }
+
     void keysSortAsSeqs()
     {
         const QByteArray prefix = AuditTrail::etcdPrefix(QStringLiteral("pilothouse"));
