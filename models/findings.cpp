@@ -105,6 +105,17 @@ void repmgrd(const ClusterSnapshot &s, Collector &c)
               pgKeys(notRunning));
 }
 
+const PostgresNodeState *primaryOf(const ClusterSnapshot &s, const QStringList &primaries)
+{
+    if (primaries.size() != 1)
+        return nullptr;
+    for (const PostgresNodeState &n : s.postgres) {
+        if (n.name == primaries.first())
+            return &n;
+    }
+    return nullptr;
+}
+
 void postgres(const ClusterSnapshot &s, const Thresholds &t, Collector &c)
 {
     QStringList primaries;
@@ -151,13 +162,17 @@ void postgres(const ClusterSnapshot &s, const Thresholds &t, Collector &c)
                       .arg(n.name, n.walReceiverStatus.isEmpty() ? QObject::tr("none")
                                                                  : n.walReceiverStatus),
                   {pgKey(n.name)});
-        } else if ((n.lagBytes >= 0 && n.lagBytes > t.lagBytesWarning) ||
-                   (n.lagSeconds >= 0 && n.lagSeconds > t.lagSecondsWarning)) {
+        } else if (const double seconds = replayDelaySeconds(primaryOf(s, primaries), n);
+                   (n.lagBytes >= 0 && n.lagBytes > t.lagBytesWarning) ||
+                   (seconds >= 0 && seconds > t.lagSecondsWarning)) {
             c.add(Severity::Warning, "standby-lagging",
-                  QObject::tr("Standby %1 lags %2 bytes / %3 s behind the primary.")
-                      .arg(n.name)
-                      .arg(n.lagBytes)
-                      .arg(n.lagSeconds, 0, 'f', 1),
+                  seconds >= 0 ? QObject::tr("Standby %1 lags %2 bytes / %3 s behind the primary.")
+                                     .arg(n.name)
+                                     .arg(n.lagBytes)
+                                     .arg(seconds, 0, 'f', 1)
+                               : QObject::tr("Standby %1 lags %2 bytes behind the primary.")
+                                     .arg(n.name)
+                                     .arg(n.lagBytes),
                   {pgKey(n.name)});
         }
         if (primaries.size() == 1 && !n.upstream.isEmpty() &&
@@ -379,6 +394,20 @@ QList<Finding> compute(const ClusterSnapshot &snapshot, const QDateTime &now,
     certificates(snapshot, now, thresholds, c);
     staleness(snapshot, now, c);
     return c.take();
+}
+
+double replayDelaySeconds(const PostgresNodeState *upstream, const PostgresNodeState &standby)
+{
+    if (upstream) {
+        for (const ReplicationLink &link : upstream->replicas) {
+            if (link.applicationName != standby.name)
+                continue;
+            if (link.replayLagSeconds >= 0)
+                return link.replayLagSeconds;
+            return standby.lagBytes == 0 ? 0 : -1;
+        }
+    }
+    return standby.lagSeconds;
 }
 
 QString severityName(Severity severity)

@@ -21,6 +21,16 @@ QList<Finding> compute(const ClusterSnapshot &snapshot, const QDateTime &now,
 
 QString severityName(Severity severity);
 
+// How far behind `standby`'s replay is, in seconds (-1: unknown). The
+// upstream's walsender measures it (pg_stat_replication.replay_lag: from its
+// flush of recent WAL to the standby's report of having applied it; NULL once
+// caught up, 0 here when the standby has nothing unreplayed). The standby's
+// own figure, now() - pg_last_xact_replay_timestamp(), also counts the time
+// the primary had nothing to commit (right after a clone, 4 kB not yet
+// replayed read as a minute behind): it is used only when `upstream` is null
+// or does not list the standby.
+double replayDelaySeconds(const PostgresNodeState *upstream, const PostgresNodeState &standby);
+
 // The operation that repairs what a finding of `code` reports, as the keys
 // of ClusterView::operationRequested ("pgpool-repair", "rejoin",
 // "certificate"); empty

@@ -179,6 +179,32 @@ private Q_SLOTS:
         QVERIFY(!find(Findings::compute(s, Now, loose), QStringLiteral("standby-lagging")));
     }
 
+    // Captured on a fresh lab (CI, tst_status_cli): pg-3 had 4296 bytes not
+    // yet replayed and its last replayed commit was 57.7 s old, the primary
+    // having been idle; the primary's walsender showed no replay lag. Not a
+    // lagging standby. With a replay lag the primary measures, it is one.
+    void standbyLagInSecondsIsThePrimarysMeasure()
+    {
+        ClusterSnapshot s = healthy();
+        s.postgres[2].lagBytes = 4296;
+        s.postgres[2].lagSeconds = 57.7;
+        ReplicationLink link;
+        link.applicationName = QStringLiteral("pg-3");
+        link.state = QStringLiteral("streaming");
+        s.postgres[0].replicas = {link};
+        QVERIFY(!find(Findings::compute(s, Now), QStringLiteral("standby-lagging")));
+        s.postgres[0].replicas[0].replayLagSeconds = 45.2;
+        const Finding *lag = find(Findings::compute(s, Now), QStringLiteral("standby-lagging"));
+        QVERIFY(lag);
+        QVERIFY2(lag->message.contains(QStringLiteral("4296 bytes / 45.2 s")),
+                 qPrintable(lag->message));
+        // Not listed by the primary: the standby's own figure is all there is.
+        s.postgres[0].replicas.clear();
+        lag = find(Findings::compute(s, Now), QStringLiteral("standby-lagging"));
+        QVERIFY(lag);
+        QVERIFY2(lag->message.contains(QStringLiteral("57.7 s")), qPrintable(lag->message));
+    }
+
     void repmgrdPausedOrNotRunning()
     {
         // A switchover interrupted after "pause repmgrd on every node": no

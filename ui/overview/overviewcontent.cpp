@@ -535,7 +535,9 @@ private:
                 p.append({tr("Replayed LSN"), orDash(n->replayedLsn)});
                 p.append({tr("Upstream"), orDash(n->upstream)});
                 p.append({tr("WAL receiver"), orDash(n->walReceiverStatus)});
-                p.append({tr("Lag"), tr("%1, %2").arg(bytes(n->lagBytes), seconds(n->lagSeconds))});
+                p.append({tr("Received, not replayed"), bytes(n->lagBytes)});
+                // Also counts the time the primary committed nothing: not the lag.
+                p.append({tr("Last replayed commit"), tr("%1 ago").arg(seconds(n->lagSeconds))});
             }
             for (const ReplicationLink &l : n->replicas)
                 p.append({tr("Replica %1").arg(l.applicationName),
@@ -601,8 +603,7 @@ private:
                     link = &l;
             }
             const qint64 lagBytes = n->lagBytes >= 0 ? n->lagBytes : (link ? link->lagBytes : -1);
-            const double lagSeconds =
-                n->lagSeconds >= 0 ? n->lagSeconds : (link ? link->replayLagSeconds : -1);
+            const double lagSeconds = Findings::replayDelaySeconds(src, *n);
 
             ItemSpec spec;
             spec.key = QStringLiteral("repl:") + n->name;

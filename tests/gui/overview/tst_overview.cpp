@@ -386,7 +386,13 @@ private Q_SLOTS:
         OverviewScene scene;
         ClusterSnapshot s = healthy();
         pg(s, "pg-2").lagBytes = 48 * 1024 * 1024;
-        pg(s, "pg-2").lagSeconds = 42;
+        // The primary's walsender says how far behind in time (the standby's
+        // own "since the last replayed commit" is not the lag).
+        pg(s, "pg-2").lagSeconds = 300;
+        for (ReplicationLink &l : pg(s, "pg-1").replicas) {
+            if (l.applicationName == u"pg-2")
+                l.replayLagSeconds = 42;
+        }
         scene.sync(s, Now);
         QVERIFY2(
             scene.summary(QStringLiteral("repl:pg-2")).startsWith(u"lagging, 48.0 MiB / 42.0 s"),
