@@ -21,6 +21,10 @@ namespace Pilothouse {
 namespace {
 
 constexpr int PollMs = 100;
+// Healthy means healthy for this long: right after a rejoin or a follow, a
+// standby's supervisor may restart its WAL receiver once (it rewrites the
+// conninfo repmgr quoted, checked every 10 s), a second without streaming.
+constexpr qint64 HealthySettleMs = 12000;
 
 bool isPrimaryScenario(const QString &s)
 {
@@ -1319,10 +1323,18 @@ void Drill::waitHealthy(RunbookStep::Done done)
     waitFor(
         [this]() -> QString {
             const QStringList why = unhealthy(m_last);
-            if (!why.isEmpty())
+            if (!why.isEmpty()) {
+                m_healthySinceMs = -1;
                 return why.join(QStringLiteral("; "));
+            }
+            if (m_healthySinceMs < 0)
+                m_healthySinceMs = nowMs();
+            if (nowMs() - m_healthySinceMs < HealthySettleMs)
+                return QStringLiteral("healthy for %1 s; it must hold for %2 s")
+                    .arg(double(nowMs() - m_healthySinceMs) / 1000.0, 0, 'f', 1)
+                    .arg(HealthySettleMs / 1000);
             if (m_healthyMs < 0) {
-                m_healthyMs = nowMs();
+                m_healthyMs = m_healthySinceMs;
                 m_report.healthyAfterSeconds = offset(m_healthyMs);
                 addEvent(QStringLiteral("drill"),
                          QStringLiteral("cluster healthy: primary %1, both standbys streaming, "

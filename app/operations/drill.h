@@ -173,6 +173,7 @@ private:
     qint64 m_injectedMs = -1;
     qint64 m_restoredMs = -1;
     qint64 m_healthyMs = -1;
+    qint64 m_healthySinceMs = -1; // start of the current healthy stretch
     qint64 m_writersStartedMs = -1;
     qint64 m_writersStoppedMs = -1;
     QString m_oldPrimary;

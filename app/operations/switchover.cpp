@@ -511,6 +511,13 @@ RunbookNode Switchover::buildTree()
                                "every pgpool agrees")
                     .arg(t),
                 m_options.verifyTimeoutMs, bind(&Switchover::waitHealthy)),
+         // repmgr writes host='…' into the conninfo of a standby it points at
+         // the new primary; each container's supervisor reconnects such a WAL
+         // receiver (pgpool cannot parse it) within 10 s: a second without
+         // streaming after the switchover said healthy. Done here, and waited for.
+         okStep(
+             QStringLiteral("every standby's WAL receiver reconnected with an unquoted conninfo"),
+             20000, bind(&Switchover::settleStandbyWalReceivers)),
          okStep(QStringLiteral("the app writes through the proxy"), AppWriteTimeoutMs,
                 bind(&Switchover::appWrites))}));
     return RunbookNode::sequence(QStringLiteral("switchover"), std::move(top));
@@ -825,6 +832,37 @@ void Switchover::pauseRepmgrd(bool pause, Done done)
 // before anything stops, and wait until it streams again.
 void Switchover::settleWalReceiver(Done done)
 {
+    settleWalReceiverOn(m_options.target, std::move(done));
+}
+
+void Switchover::settleStandbyWalReceivers(Done done)
+{
+    QStringList standbys;
+    for (const QString &n : m_inventory.settings.postgresNodes.keys()) {
+        if (n != m_options.target && (n != m_primary || m_options.rejoinOldPrimary))
+            standbys.append(n);
+    }
+    if (standbys.isEmpty()) {
+        done(true, QStringLiteral("no standby"));
+        return;
+    }
+    auto pending = std::make_shared<int>(int(standbys.size()));
+    auto ok = std::make_shared<bool>(true);
+    auto lines = std::make_shared<QStringList>();
+    for (const QString &n : std::as_const(standbys)) {
+        settleWalReceiverOn(n, [n, pending, ok, lines, done](bool nodeOk, const QString &d) {
+            *ok = *ok && nodeOk;
+            lines->append(n + QStringLiteral(": ") + d);
+            if (--*pending == 0) {
+                lines->sort();
+                done(*ok, lines->join(QStringLiteral("; ")));
+            }
+        });
+    }
+}
+
+void Switchover::settleWalReceiverOn(const QString &node, Done done)
+{
     const QString script = QStringLiteral(
         "q() { psql -d postgres -XAtc \"SELECT pid, conninfo FROM pg_stat_wal_receiver WHERE "
         "status = 'streaming'\" 2>/dev/null; }; "
@@ -837,7 +875,7 @@ void Switchover::settleWalReceiver(Done done)
         "reconnected with an unquoted conninfo after $i look(s)\"; exit 0;; esac; fi; "
         "done; echo \"the WAL receiver does not stream again with an unquoted conninfo\" >&2; exit "
         "1");
-    execIn(m_options.target, QStringLiteral("postgres"), script, 18000,
+    execIn(node, QStringLiteral("postgres"), script, 18000,
            [done](const Result<DockerExecResult> &r) {
                const bool ok = r && r.value().exitCode == 0;
                done(ok, ok ? tail(r.value().stdOut, 1) : execFailure(r));

@@ -194,6 +194,10 @@ private:
     void promoteInPgpools(Done done);
     void promoteInPgpools(const QString &node, Done done);
     void settleWalReceiver(Done done);
+    void settleWalReceiverOn(const QString &node, Done done);
+    // After the switch: the same on every standby, so that no supervisor
+    // restarts a WAL receiver once the switchover has said it is healthy.
+    void settleStandbyWalReceivers(Done done);
     void detachOldInPgpools(Done done);
     void updateRepmgrMetadata(Done done);
     void rejoinOldPrimary(Done done);
