@@ -745,46 +745,35 @@ AuditVerification AuditTrail::compare(const AuditVerification &file, const Audit
         mirrored.insert(e.seq, e.hash);
     // Where the mirror begins (1 unless etcd is newer than the trail).
     const qint64 mirrorFirst = etcd.parsed.isEmpty() ? 1 : etcd.parsed.constFirst().seq;
+    const auto broken = [&v](qint64 seq, int line, const QString &message) {
+        v.intact = false;
+        v.brokenSeq = seq;
+        v.line = line;
+        v.message = QStringLiteral("line %1: seq %2 ").arg(line).arg(seq) + message;
+        return v;
+    };
     int line = 0;
     for (const AuditEntry &e : file.parsed) {
         ++line;
-        if (e.seq == mirrorFirst - 1 && e.hash != etcd.parsed.constFirst().prevHash) {
-            v.intact = false;
-            v.brokenSeq = e.seq;
-            v.line = line;
-            v.message = QStringLiteral("line %1: seq %2 is not the entry %3 follows at seq %4 (one "
-                                       "of them was rewritten)")
-                            .arg(line)
-                            .arg(e.seq)
-                            .arg(etcd.source)
-                            .arg(mirrorFirst);
-            return v;
-        }
+        if (e.seq == mirrorFirst - 1 && e.hash != etcd.parsed.constFirst().prevHash)
+            return broken(e.seq, line,
+                          QStringLiteral("is not the entry %1 follows at seq %2 (one of them was "
+                                         "rewritten)")
+                              .arg(etcd.source)
+                              .arg(mirrorFirst));
         const auto it = mirrored.constFind(e.seq);
         if (it == mirrored.cend()) {
-            if (e.seq >= mirrorFirst && e.seq < etcd.lastSeq) {
-                v.intact = false;
-                v.brokenSeq = e.seq;
-                v.line = line;
-                v.message = QStringLiteral("line %1: seq %2 is in the file but missing from %3")
-                                .arg(line)
-                                .arg(e.seq)
-                                .arg(etcd.source);
-                return v;
-            }
+            if (e.seq >= mirrorFirst && e.seq < etcd.lastSeq)
+                return broken(
+                    e.seq, line,
+                    QStringLiteral("is in the file but missing from %1").arg(etcd.source));
             continue;
         }
-        if (*it != e.hash) {
-            v.intact = false;
-            v.brokenSeq = e.seq;
-            v.line = line;
-            v.message = QStringLiteral("line %1: seq %2 differs between the file and %3 (one of "
-                                       "them was rewritten)")
-                            .arg(line)
-                            .arg(e.seq)
-                            .arg(etcd.source);
-            return v;
-        }
+        if (*it != e.hash)
+            return broken(e.seq, line,
+                          QStringLiteral("differs between the file and %1 (one of them was "
+                                         "rewritten)")
+                              .arg(etcd.source));
     }
     if (file.lastSeq > etcd.lastSeq)
         v.notes.append(QStringLiteral("seq %1..%2 are not in etcd yet (not mirrored)")

@@ -82,6 +82,26 @@ private:
         return path;
     }
 
+    // The lines with entries `edited`..`last` given another result, and every
+    // entry from `from` on re-sealed (prevHash and hash computed again), as
+    // someone covering an edit would.
+    static QList<QByteArray> resealedFrom(const QList<QByteArray> &lines, int from, int edited,
+                                          int last = 1000)
+    {
+        QList<QByteArray> out = lines.mid(0, from);
+        QString prev = objectOf(lines.at(from - 1)).value(QStringLiteral("hash")).toString();
+        for (int i = from; i < lines.size(); ++i) {
+            AuditEntry e = AuditEntry::fromJson(objectOf(lines.at(i))).value();
+            if (i >= edited && i <= last)
+                e.result = QStringLiteral("rewritten");
+            e.prevHash = prev;
+            e.hash = e.computeHash();
+            prev = e.hash;
+            out.append(lineOf(e.toJson()));
+        }
+        return out;
+    }
+
 private Q_SLOTS:
     void initTestCase() { QVERIFY(m_dir.isValid()); }
 
@@ -332,16 +352,7 @@ private Q_SLOTS:
                  qPrintable(both.notes.join(u' ')));
 
         // A file rewritten from seq 3 on, consistently re-sealed: only the mirror shows it.
-        QList<QByteArray> rewritten = lines.mid(0, 2);
-        QString prev = objectOf(lines.at(1)).value(QStringLiteral("hash")).toString();
-        for (int i = 2; i < 5; ++i) {
-            AuditEntry e = AuditEntry::fromJson(objectOf(lines.at(i))).value();
-            e.result = QStringLiteral("rewritten");
-            e.prevHash = prev;
-            e.hash = e.computeHash();
-            prev = e.hash;
-            rewritten.append(lineOf(e.toJson()));
-        }
+        const QList<QByteArray> rewritten = resealedFrom(lines, 2, 2);
         const QString forged = m_dir.filePath(QStringLiteral("forged.jsonl"));
         writeLines(forged, rewritten);
         const AuditVerification forgedFile = AuditTrail::verifyFile(forged);
@@ -376,17 +387,7 @@ private Q_SLOTS:
 
         // The file's seq 2 rewritten and re-sealed with the rest: etcd's seq 3
         // no longer follows it.
-        QList<QByteArray> rewritten = lines.mid(0, 1);
-        QString prev = objectOf(lines.at(0)).value(QStringLiteral("hash")).toString();
-        for (int i = 1; i < 5; ++i) {
-            AuditEntry e = AuditEntry::fromJson(objectOf(lines.at(i))).value();
-            if (i == 1)
-                e.result = QStringLiteral("rewritten");
-            e.prevHash = prev;
-            e.hash = e.computeHash();
-            prev = e.hash;
-            rewritten.append(lineOf(e.toJson()));
-        }
+        const QList<QByteArray> rewritten = resealedFrom(lines, 1, 1, 1);
         const QString forged = m_dir.filePath(QStringLiteral("forged-early.jsonl"));
         writeLines(forged, rewritten);
         const AuditVerification forgedBoth =
