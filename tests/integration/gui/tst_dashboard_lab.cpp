@@ -227,9 +227,10 @@ private Q_SLOTS:
         qInfo("snapshots in 12 s: %lld behind, %lld in front", qint64(behind.size()),
               qint64(front.size()));
         // A poll publishes up to a few snapshots (its answers come in over
-        // some 100 ms); 5 s against 1 s polls: several times fewer behind.
+        // some 100 ms); 5 s against 1 s polls: measured 6 behind, 26 in front.
+        // At most half as many behind leaves room for a loaded machine.
         QVERIFY2(
-            front.size() >= 9 && behind.size() * 3 <= front.size(),
+            front.size() >= 9 && behind.size() * 2 <= front.size(),
             qPrintable(
                 QStringLiteral("%1 behind, %2 in front").arg(behind.size()).arg(front.size())));
 
