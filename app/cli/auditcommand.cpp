@@ -1,9 +1,9 @@
 #include "app/cli/auditcommand.h"
 
 #include "app/cli/clioutput.h"
+#include "app/cli/commandline.h"
 #include "app/connectors/etcd/etcdclient.h"
 #include "app/connectors/etcd/etcdclusterprobe.h"
-#include "app/inventory/inventoryloader.h"
 #include "app/operations/audittrail.h"
 
 #include <QCommandLineParser>
@@ -20,7 +20,6 @@ namespace {
 constexpr int ExitIntact = 0;
 constexpr int ExitBroken = 1;
 constexpr int ExitUnreadable = 2;
-constexpr int ExitUsage = 64;
 
 void printJson(const QJsonDocument &doc)
 {
@@ -215,14 +214,8 @@ int run(const QStringList &arguments)
     parser.addOptions({inventoryOption, fileOption, offlineOption, jsonOption});
     parser.addPositionalArgument(QStringLiteral("audit"), QStringLiteral("audit"));
     parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("verify or list"));
-    if (!parser.parse(arguments)) {
-        print(stderr, QStringLiteral("pilothouse audit: %1\n").arg(parser.errorText()));
-        return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        print(stdout, parser.helpText());
-        return ExitIntact;
-    }
+    if (const auto exit = parseCommandLine(parser, arguments, QStringLiteral("audit")))
+        return *exit;
     const QString action = parser.positionalArguments().value(1);
     if (action != u"verify" && action != u"list") {
         print(
@@ -230,16 +223,12 @@ int run(const QStringList &arguments)
             QStringLiteral("pilothouse audit: say `verify` or `list` (got \"%1\")\n").arg(action));
         return ExitUsage;
     }
-    if (!parser.isSet(inventoryOption)) {
-        print(stderr,
-              QStringLiteral("pilothouse audit %1: --inventory FILE is required\n").arg(action));
+    const QString command = QStringLiteral("audit ") + action;
+    if (!haveRequired(parser, command, {{&inventoryOption, QStringLiteral("--inventory FILE")}}))
         return ExitUsage;
-    }
-    const auto inventory = InventoryLoader::loadFile(parser.value(inventoryOption));
-    if (!inventory) {
-        print(stderr, QStringLiteral("pilothouse audit: %1\n").arg(inventory.error().toString()));
+    const auto inventory = loadInventory(command, parser.value(inventoryOption));
+    if (!inventory)
         return ExitUnreadable;
-    }
     const QString path = parser.isSet(fileOption) ? parser.value(fileOption)
                                                   : AuditTrail::defaultFilePath(inventory.value());
     const bool json = parser.isSet(jsonOption);

@@ -1,9 +1,9 @@
 #include "app/cli/certscommand.h"
 
-#include "app/cli/clioutput.h"
 #include "app/certs/certificateradar.h"
 #include "app/certs/certificaterotation.h"
-#include "app/inventory/inventoryloader.h"
+#include "app/cli/clioutput.h"
+#include "app/cli/commandline.h"
 #include "app/monitor/clustermonitor.h"
 
 #include <QCommandLineParser>
@@ -19,7 +19,6 @@ namespace {
 constexpr int ExitFailed = 1;
 constexpr int ExitUnreachable = 2;
 constexpr int ExitRefused = 2;
-constexpr int ExitUsage = 64;
 
 // A file the operator named, read whole; the error says which and why.
 Result<QByteArray> readInput(const QString &path, const QString &what)
@@ -112,18 +111,11 @@ int run(const QStringList &arguments)
     parser.addPositionalArgument(QStringLiteral("certs"), QStringLiteral("the command"));
     parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("rotate or rollback (none: the radar)"),
                                  QStringLiteral("[action]"));
-    if (!parser.parse(arguments)) {
-        print(stderr, QStringLiteral("pilothouse certs: %1\n").arg(parser.errorText()));
+    if (const auto exit = parseCommandLine(parser, arguments, QStringLiteral("certs")))
+        return *exit;
+    if (!haveRequired(parser, QStringLiteral("certs"),
+                      {{&inventoryOption, QStringLiteral("--inventory FILE")}}))
         return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        print(stdout, parser.helpText());
-        return 0;
-    }
-    if (!parser.isSet(inventoryOption)) {
-        print(stderr, QStringLiteral("pilothouse certs: --inventory FILE is required\n"));
-        return ExitUsage;
-    }
     const QString action = parser.positionalArguments().value(1);
     if (!action.isEmpty() && action != u"rotate" && action != u"rollback") {
         print(stderr, QStringLiteral("pilothouse certs: unknown action '%1' (rotate, rollback)\n").arg(action));
@@ -140,11 +132,9 @@ int run(const QStringList &arguments)
             return ExitUsage;
         }
     }
-    const Result<Inventory> inventory = InventoryLoader::loadFile(parser.value(inventoryOption));
-    if (!inventory) {
-        print(stderr, QStringLiteral("pilothouse certs: %1\n").arg(inventory.error().toString()));
+    const auto inventory = loadInventory(QStringLiteral("certs"), parser.value(inventoryOption));
+    if (!inventory)
         return action.isEmpty() ? ExitUnreachable : ExitUsage;
-    }
     if (!action.isEmpty()) {
         CertificateRotationOptions options;
         options.mode = action == u"rotate" ? CertificateRotationOptions::Mode::Rotate

@@ -3,6 +3,7 @@
 #include "app/cli/auditcommand.h"
 #include "app/cli/certscommand.h"
 #include "app/cli/clioutput.h"
+#include "app/cli/commandline.h"
 #include "app/cli/credentialscommand.h"
 #include "app/cli/deploycommand.h"
 #include "app/cli/drillcommand.h"
@@ -29,7 +30,6 @@ namespace {
 constexpr int ExitHealthy = 0;
 constexpr int ExitFindings = 1;
 constexpr int ExitUnreachable = 2;
-constexpr int ExitUsage = 64;
 
 struct Common
 {
@@ -41,22 +41,19 @@ struct Common
 std::optional<Common> loadCommon(QCommandLineParser &parser,
                                  const QCommandLineOption &inventoryOption)
 {
-    if (!parser.isSet(inventoryOption)) {
-        print(stderr, QStringLiteral("pilothouse %1: --inventory FILE is required\n")
-                          .arg(parser.positionalArguments().value(0)));
+    const QString command = parser.positionalArguments().value(0);
+    if (!haveRequired(parser, command, {{&inventoryOption, QStringLiteral("--inventory FILE")}}))
         return std::nullopt;
-    }
-    auto loaded = InventoryLoader::loadFile(parser.value(inventoryOption));
-    if (!loaded) {
-        print(stderr, QStringLiteral("pilothouse: %1\n").arg(loaded.error().toString()));
+    auto loaded = loadInventory(command, parser.value(inventoryOption));
+    if (!loaded)
         return std::nullopt;
-    }
-    const auto password = ClusterMonitor::readMonitorPassword(loaded.value());
+    const auto password = ClusterMonitor::readMonitorPassword(*loaded);
     if (!password) {
-        print(stderr, QStringLiteral("pilothouse: %1\n").arg(password.error().toString()));
+        print(stderr,
+              QStringLiteral("pilothouse %1: %2\n").arg(command, password.error().toString()));
         return std::nullopt;
     }
-    return Common{std::move(loaded).value(), password.value()};
+    return Common{std::move(*loaded), password.value()};
 }
 
 int exitCodeFor(const ClusterSnapshot &s)
@@ -221,14 +218,8 @@ int run(const QStringList &arguments)
     parser.addOption(jsonOption);
     parser.addOption(intervalOption);
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("status or watch"));
-    if (!parser.parse(arguments)) {
-        print(stderr, QStringLiteral("pilothouse: %1\n").arg(parser.errorText()));
-        return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        print(stdout, parser.helpText());
-        return 0;
-    }
+    if (const auto exit = parseCommandLine(parser, arguments, QStringLiteral("status")))
+        return *exit;
     const QString command = parser.positionalArguments().value(0);
     const auto common = loadCommon(parser, inventoryOption);
     if (!common)

@@ -1,8 +1,8 @@
 #include "app/cli/credentialscommand.h"
 
 #include "app/cli/clioutput.h"
+#include "app/cli/commandline.h"
 #include "app/inventory/credentials.h"
-#include "app/inventory/inventoryloader.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -18,7 +18,6 @@ namespace {
 
 constexpr int ExitDone = 0;
 constexpr int ExitFailed = 1;
-constexpr int ExitUsage = 64;
 
 // Where Credentials::read finds each name now.
 QJsonArray sources(const Inventory &inventory, const QStringList &inKeychain)
@@ -60,14 +59,8 @@ int run(const QStringList &arguments)
                                              QStringLiteral("FILE"));
     const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Print JSON."));
     parser.addOptions({inventoryOption, jsonOption});
-    if (!parser.parse(arguments)) {
-        print(stderr, QStringLiteral("pilothouse credentials: %1\n").arg(parser.errorText()));
-        return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        print(stdout, parser.helpText());
-        return ExitDone;
-    }
+    if (const auto exit = parseCommandLine(parser, arguments, QStringLiteral("credentials")))
+        return *exit;
     const QString action = parser.positionalArguments().value(1);
     if (action != u"import" && action != u"list" && action != u"forget") {
         print(stderr, QStringLiteral("pilothouse credentials: the action must be import, list or "
@@ -75,16 +68,13 @@ int run(const QStringList &arguments)
                           .arg(action));
         return ExitUsage;
     }
-    if (parser.value(inventoryOption).isEmpty()) {
-        print(stderr, QStringLiteral("pilothouse credentials: --inventory FILE is required\n"));
+    const QString command = QStringLiteral("credentials");
+    if (!haveRequired(parser, command, {{&inventoryOption, QStringLiteral("--inventory FILE")}}))
         return ExitUsage;
-    }
-    auto loaded = InventoryLoader::loadFile(parser.value(inventoryOption));
-    if (!loaded) {
-        print(stderr, QStringLiteral("pilothouse: %1\n").arg(loaded.error().toString()));
+    const auto loaded = loadInventory(command, parser.value(inventoryOption));
+    if (!loaded)
         return ExitUsage;
-    }
-    const Inventory inventory = loaded.value();
+    const Inventory &inventory = *loaded;
     const bool json = parser.isSet(jsonOption);
 
     Keychain keychain;

@@ -1,16 +1,16 @@
 #include "app/cli/deploycommand.h"
 
 #include "app/cli/clioutput.h"
+#include "app/cli/commandline.h"
 #include "app/deploy/stackdeploy.h"
 #include "app/deploy/stackfile.h"
-#include "app/inventory/inventoryloader.h"
 
 #include <QCommandLineParser>
-#include <QFile>
-#include <QTextStream>
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QFile>
 #include <QJsonDocument>
+#include <QTextStream>
 
 #include <cstdio>
 
@@ -20,7 +20,6 @@ namespace {
 constexpr int ExitDone = 0;
 constexpr int ExitFailed = 1;
 constexpr int ExitRefused = 2;
-constexpr int ExitUsage = 64;
 
 } // namespace
 
@@ -62,26 +61,17 @@ int run(const QStringList &arguments)
     parser.addOptions({inventoryOption, stackOption, nameOption, reasonOption, dryRunOption, jsonOption, convergeOption,
                        secretFileOption, secretStdinOption});
     parser.addPositionalArgument(QStringLiteral("deploy"), QStringLiteral("the command"));
-    if (!parser.parse(arguments)) {
-        print(stderr, QStringLiteral("pilothouse deploy: %1\n").arg(parser.errorText()));
-        return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        print(stdout, parser.helpText());
-        return ExitDone;
-    }
-    QStringList missing;
-    for (const auto *o : {&inventoryOption, &stackOption, &nameOption}) {
-        if (!parser.isSet(*o))
-            missing.append(QStringLiteral("--") + o->names().constLast());
-    }
+    if (const auto exit = parseCommandLine(parser, arguments, QStringLiteral("deploy")))
+        return *exit;
     const bool dryRun = parser.isSet(dryRunOption);
-    if (!dryRun && !parser.isSet(reasonOption))
-        missing.append(QStringLiteral("--reason (what the audit trail records)"));
-    if (!missing.isEmpty()) {
-        print(stderr, QStringLiteral("pilothouse deploy: missing %1\n").arg(missing.join(QStringLiteral(", "))));
+    QList<RequiredOption> required{{&inventoryOption, QStringLiteral("--inventory FILE")},
+                                   {&stackOption, QStringLiteral("--stack FILE")},
+                                   {&nameOption, QStringLiteral("--name STACK")}};
+    if (!dryRun)
+        required.append(
+            {&reasonOption, QStringLiteral("--reason TEXT (what the audit trail records)")});
+    if (!haveRequired(parser, QStringLiteral("deploy"), required))
         return ExitUsage;
-    }
     bool ok = false;
     const int convergeSeconds = parser.value(convergeOption).toInt(&ok);
     if (!ok || convergeSeconds < 1) {
@@ -89,11 +79,9 @@ int run(const QStringList &arguments)
         return ExitUsage;
     }
 
-    const Result<Inventory> inventory = InventoryLoader::loadFile(parser.value(inventoryOption));
-    if (!inventory) {
-        print(stderr, QStringLiteral("pilothouse deploy: %1\n").arg(inventory.error().toString()));
+    const auto inventory = loadInventory(QStringLiteral("deploy"), parser.value(inventoryOption));
+    if (!inventory)
         return ExitRefused;
-    }
     const Result<StackPlan> plan = StackFile::read(parser.value(stackOption), parser.value(nameOption),
                                                    StackFile::processEnvironment());
     if (!plan) {

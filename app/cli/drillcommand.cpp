@@ -1,9 +1,9 @@
 #include "app/cli/drillcommand.h"
 
 #include "app/cli/clioutput.h"
+#include "app/cli/commandline.h"
 #include "app/cli/interrupt.h"
 #include "app/connectors/etcd/etcdclusterprobe.h"
-#include "app/inventory/inventoryloader.h"
 #include "app/operations/audittrail.h"
 #include "app/operations/drill.h"
 #include "app/operations/operationlock.h"
@@ -27,7 +27,6 @@ namespace {
 constexpr int ExitDone = 0;
 constexpr int ExitFailed = 1;
 constexpr int ExitRefused = 2;
-constexpr int ExitUsage = 64;
 
 QString seconds(double v)
 {
@@ -134,26 +133,14 @@ int run(const QStringList &arguments)
                        noAppOption, intervalOption, monitorOption, finalOption, auditOption,
                        writesOption});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("drill"));
-    if (!parser.parse(arguments)) {
-        print(stderr, QStringLiteral("pilothouse drill: %1\n").arg(parser.errorText()));
+    const QString command = QStringLiteral("drill");
+    if (const auto exit = parseCommandLine(parser, arguments, command))
+        return *exit;
+    if (!haveRequired(parser, command,
+                      {{&scenarioOption, QStringLiteral("--scenario NAME")},
+                       {&inventoryOption, QStringLiteral("--inventory FILE")},
+                       {&reasonOption, QStringLiteral("--reason TEXT")}}))
         return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        print(stdout, parser.helpText());
-        return ExitDone;
-    }
-    QStringList missing;
-    if (parser.value(scenarioOption).isEmpty())
-        missing.append(QStringLiteral("--scenario NAME"));
-    if (parser.value(inventoryOption).isEmpty())
-        missing.append(QStringLiteral("--inventory FILE"));
-    if (parser.value(reasonOption).trimmed().isEmpty())
-        missing.append(QStringLiteral("--reason TEXT"));
-    if (!missing.isEmpty()) {
-        print(stderr, QStringLiteral("pilothouse drill: %1 required\n")
-                          .arg(missing.join(QStringLiteral(", "))));
-        return ExitUsage;
-    }
     const QString scenario = parser.value(scenarioOption);
     if (!Drill::scenarios().contains(scenario)) {
         print(stderr, QStringLiteral("pilothouse drill: unknown scenario '%1' (one of: %2)\n")
@@ -169,12 +156,10 @@ int run(const QStringList &arguments)
                                      "--monitor-interval >= 100 ms\n"));
         return ExitUsage;
     }
-    auto loaded = InventoryLoader::loadFile(parser.value(inventoryOption));
-    if (!loaded) {
-        print(stderr, QStringLiteral("pilothouse: %1\n").arg(loaded.error().toString()));
+    const auto loaded = loadInventory(command, parser.value(inventoryOption));
+    if (!loaded)
         return ExitUsage;
-    }
-    const Inventory inventory = loaded.value();
+    const Inventory &inventory = *loaded;
     const bool json = parser.isSet(jsonOption);
 
     DrillOptions options;

@@ -1,8 +1,8 @@
 #include "app/cli/pgpoolrepaircommand.h"
 
 #include "app/cli/clioutput.h"
+#include "app/cli/commandline.h"
 #include "app/cli/interrupt.h"
-#include "app/inventory/inventoryloader.h"
 #include "app/operations/pgpoolrepair.h"
 
 #include <QCommandLineParser>
@@ -19,7 +19,6 @@ namespace {
 constexpr int ExitDone = 0;
 constexpr int ExitFailed = 1;
 constexpr int ExitRefused = 2;
-constexpr int ExitUsage = 64;
 
 } // namespace
 
@@ -53,36 +52,23 @@ int run(const QStringList &arguments)
         QStringLiteral("json"), QStringLiteral("Print the report as JSON (progress on stderr)."));
     parser.addOptions({inventoryOption, reasonOption, dryRunOption, jsonOption});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("pgpool-repair"));
-    if (!parser.parse(arguments)) {
-        print(stderr, QStringLiteral("pilothouse pgpool-repair: %1\n").arg(parser.errorText()));
+    const QString command = QStringLiteral("pgpool-repair");
+    if (const auto exit = parseCommandLine(parser, arguments, command))
+        return *exit;
+    if (!haveRequired(parser, command,
+                      {{&inventoryOption, QStringLiteral("--inventory FILE")},
+                       {&reasonOption, QStringLiteral("--reason TEXT")}}))
         return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        print(stdout, parser.helpText());
-        return ExitDone;
-    }
-    QStringList missing;
-    if (parser.value(inventoryOption).isEmpty())
-        missing.append(QStringLiteral("--inventory FILE"));
-    if (parser.value(reasonOption).trimmed().isEmpty())
-        missing.append(QStringLiteral("--reason TEXT"));
-    if (!missing.isEmpty()) {
-        print(stderr, QStringLiteral("pilothouse pgpool-repair: %1 required\n")
-                          .arg(missing.join(QStringLiteral(", "))));
+    const auto inventory = loadInventory(command, parser.value(inventoryOption));
+    if (!inventory)
         return ExitUsage;
-    }
-    auto loaded = InventoryLoader::loadFile(parser.value(inventoryOption));
-    if (!loaded) {
-        print(stderr, QStringLiteral("pilothouse: %1\n").arg(loaded.error().toString()));
-        return ExitUsage;
-    }
     const bool json = parser.isSet(jsonOption);
     FILE *progress = json ? stderr : stdout;
 
     PgpoolRepairOptions options;
     options.reason = parser.value(reasonOption).trimmed();
     options.dryRun = parser.isSet(dryRunOption);
-    PgpoolRepair repair(loaded.value(), options);
+    PgpoolRepair repair(*inventory, options);
     print(progress, repair.preflightText() + u'\n');
     QObject::connect(
         &repair, &PgpoolRepair::stepCompleted, &repair,

@@ -1,7 +1,7 @@
 #include "app/cli/provisioncommand.h"
 
 #include "app/cli/clioutput.h"
-#include "app/inventory/inventoryloader.h"
+#include "app/cli/commandline.h"
 #include "app/provision/provisioning.h"
 
 #include <QCommandLineParser>
@@ -13,7 +13,6 @@ namespace {
 
 constexpr int ExitFailed = 1;
 constexpr int ExitRefused = 2;
-constexpr int ExitUsage = 64;
 
 // The end of a run as an operator reads it: per host what changed (or would),
 // then the cluster's part, then the verdict.
@@ -103,24 +102,14 @@ int run(const QStringList &arguments)
                                         QStringLiteral("Print the report as JSON."));
     parser.addOptions({inventoryOption, reasonOption, dryRunOption, jsonOption});
     parser.addPositionalArgument(QStringLiteral("provision"), QStringLiteral("the command"));
-    if (!parser.parse(arguments)) {
-        print(stderr, QStringLiteral("pilothouse provision: %1\n").arg(parser.errorText()));
+    if (const auto exit = parseCommandLine(parser, arguments, QStringLiteral("provision")))
+        return *exit;
+    const QString command = QStringLiteral("provision");
+    if (!haveRequired(parser, command, {{&inventoryOption, QStringLiteral("--inventory FILE")}}))
         return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        print(stdout, parser.helpText());
-        return 0;
-    }
-    if (!parser.isSet(inventoryOption)) {
-        print(stderr, QStringLiteral("pilothouse provision: --inventory FILE is required\n"));
+    const auto inventory = loadInventory(command, parser.value(inventoryOption));
+    if (!inventory)
         return ExitUsage;
-    }
-    const Result<Inventory> inventory = InventoryLoader::loadFile(parser.value(inventoryOption));
-    if (!inventory) {
-        print(stderr,
-              QStringLiteral("pilothouse provision: %1\n").arg(inventory.error().toString()));
-        return ExitUsage;
-    }
     ProvisionOptions options;
     options.reason = parser.value(reasonOption).trimmed();
     options.dryRun = parser.isSet(dryRunOption);

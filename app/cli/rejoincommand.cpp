@@ -1,8 +1,8 @@
 #include "app/cli/rejoincommand.h"
 
 #include "app/cli/clioutput.h"
+#include "app/cli/commandline.h"
 #include "app/cli/interrupt.h"
-#include "app/inventory/inventoryloader.h"
 #include "app/operations/rejoin.h"
 
 #include <QCommandLineParser>
@@ -20,7 +20,6 @@ namespace {
 constexpr int ExitDone = 0;
 constexpr int ExitFailed = 1;
 constexpr int ExitRefused = 2;
-constexpr int ExitUsage = 64;
 
 } // namespace
 
@@ -59,31 +58,17 @@ int run(const QStringList &arguments)
     parser.addOptions(
         {nodeOption, inventoryOption, reasonOption, dryRunOption, noRecloneOption, jsonOption});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("rejoin"));
-    if (!parser.parse(arguments)) {
-        print(stderr, QStringLiteral("pilothouse rejoin: %1\n").arg(parser.errorText()));
+    const QString command = QStringLiteral("rejoin");
+    if (const auto exit = parseCommandLine(parser, arguments, command))
+        return *exit;
+    if (!haveRequired(parser, command,
+                      {{&nodeOption, QStringLiteral("--node NODE")},
+                       {&inventoryOption, QStringLiteral("--inventory FILE")},
+                       {&reasonOption, QStringLiteral("--reason TEXT")}}))
         return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        print(stdout, parser.helpText());
-        return ExitDone;
-    }
-    QStringList missing;
-    if (parser.value(nodeOption).isEmpty())
-        missing.append(QStringLiteral("--node NODE"));
-    if (parser.value(inventoryOption).isEmpty())
-        missing.append(QStringLiteral("--inventory FILE"));
-    if (parser.value(reasonOption).trimmed().isEmpty())
-        missing.append(QStringLiteral("--reason TEXT"));
-    if (!missing.isEmpty()) {
-        print(stderr, QStringLiteral("pilothouse rejoin: %1 required\n")
-                          .arg(missing.join(QStringLiteral(", "))));
+    const auto inventory = loadInventory(command, parser.value(inventoryOption));
+    if (!inventory)
         return ExitUsage;
-    }
-    auto loaded = InventoryLoader::loadFile(parser.value(inventoryOption));
-    if (!loaded) {
-        print(stderr, QStringLiteral("pilothouse: %1\n").arg(loaded.error().toString()));
-        return ExitUsage;
-    }
     const bool json = parser.isSet(jsonOption);
     FILE *progress = json ? stderr : stdout;
 
@@ -92,7 +77,7 @@ int run(const QStringList &arguments)
     options.reason = parser.value(reasonOption).trimmed();
     options.dryRun = parser.isSet(dryRunOption);
     options.allowReclone = !parser.isSet(noRecloneOption);
-    Rejoin rejoin(loaded.value(), options);
+    Rejoin rejoin(*inventory, options);
     print(progress, rejoin.preflightText() + u'\n');
 
     QObject::connect(&rejoin, &Rejoin::stepStarted, &rejoin,

@@ -1,8 +1,8 @@
 #include "app/cli/switchovercommand.h"
 
 #include "app/cli/clioutput.h"
+#include "app/cli/commandline.h"
 #include "app/cli/interrupt.h"
-#include "app/inventory/inventoryloader.h"
 #include "app/operations/heartbeatwriter.h"
 #include "app/operations/switchover.h"
 
@@ -26,7 +26,6 @@ constexpr int ExitDone = 0;
 constexpr int ExitFailed = 1;
 constexpr int ExitRefused = 2;
 constexpr int ExitWritesLost = 3;
-constexpr int ExitUsage = 64;
 
 QJsonValue isoOrNull(qint64 ms)
 {
@@ -245,26 +244,14 @@ int run(const QStringList &arguments)
                        noAppOption, intervalOption, pgpoolSearchOption, explainOption,
                        leaveStoppedOption, stopViaExecOption});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("switchover"));
-    if (!parser.parse(arguments)) {
-        print(stderr, QStringLiteral("pilothouse switchover: %1\n").arg(parser.errorText()));
+    const QString command = QStringLiteral("switchover");
+    if (const auto exit = parseCommandLine(parser, arguments, command))
+        return *exit;
+    if (!haveRequired(parser, command,
+                      {{&toOption, QStringLiteral("--to NODE")},
+                       {&inventoryOption, QStringLiteral("--inventory FILE")},
+                       {&reasonOption, QStringLiteral("--reason TEXT")}}))
         return ExitUsage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        print(stdout, parser.helpText());
-        return ExitDone;
-    }
-    QStringList missing;
-    if (parser.value(toOption).isEmpty())
-        missing.append(QStringLiteral("--to NODE"));
-    if (parser.value(inventoryOption).isEmpty())
-        missing.append(QStringLiteral("--inventory FILE"));
-    if (parser.value(reasonOption).trimmed().isEmpty())
-        missing.append(QStringLiteral("--reason TEXT"));
-    if (!missing.isEmpty()) {
-        print(stderr, QStringLiteral("pilothouse switchover: %1 required\n")
-                          .arg(missing.join(QStringLiteral(", "))));
-        return ExitUsage;
-    }
     const QString method = parser.value(methodOption);
     if (method != u"orchestrated" && method != u"repmgr") {
         print(stderr, QStringLiteral("pilothouse switchover: --method must be orchestrated or "
@@ -277,12 +264,10 @@ int run(const QStringList &arguments)
         print(stderr, QStringLiteral("pilothouse switchover: --interval must be >= 20 ms\n"));
         return ExitUsage;
     }
-    auto loaded = InventoryLoader::loadFile(parser.value(inventoryOption));
-    if (!loaded) {
-        print(stderr, QStringLiteral("pilothouse: %1\n").arg(loaded.error().toString()));
+    const auto loaded = loadInventory(command, parser.value(inventoryOption));
+    if (!loaded)
         return ExitUsage;
-    }
-    const Inventory inventory = loaded.value();
+    const Inventory &inventory = *loaded;
     const bool json = parser.isSet(jsonOption);
     const bool withApp = !parser.isSet(noAppOption);
     FILE *progress = json ? stderr : stdout;
