@@ -3,6 +3,7 @@
 #include "app/inventory/credentials.h"
 #include "app/monitor/backgroundpriority.h"
 #include "app/monitor/clustermonitor.h"
+#include "models/findings.h"
 #include "models/findingsmodel.h"
 #include "models/hostsmodel.h"
 #include "models/timelinemodel.h"
@@ -205,18 +206,13 @@ void ClusterSession::onSnapshot(const ClusterSnapshot &snapshot)
 {
     m_last = snapshot;
     m_findings->setFindings(snapshot.findings);
-    Severity worst = Severity::Info;
-    int count = 0;
-    for (const Finding &f : snapshot.findings) {
-        if (f.severity == Severity::Info)
-            continue;
-        ++count;
-        worst = qMax(worst, f.severity);
-    }
+    const auto counts = Findings::Counts::of(snapshot.findings);
+    const Severity worst = counts.worst();
     const QString text =
-        count == 0 ? tr("every layer agrees")
-                   : tr("%n finding(s), worst: %1", nullptr, count)
-                         .arg(worst == Severity::Critical ? tr("critical") : tr("warning"));
+        counts.problems() == 0
+            ? tr("every layer agrees")
+            : tr("%n finding(s), worst: %1", nullptr, counts.problems())
+                  .arg(worst == Severity::Critical ? tr("critical") : tr("warning"));
     if (worst != m_health || text != m_healthText) {
         m_health = worst;
         m_healthText = text;

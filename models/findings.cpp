@@ -410,6 +410,32 @@ double replayDelaySeconds(const PostgresNodeState *upstream, const PostgresNodeS
     return standby.lagSeconds;
 }
 
+Counts Counts::of(const QList<Finding> &findings)
+{
+    Counts c;
+    for (const Finding &f : findings) {
+        switch (f.severity) {
+        case Severity::Critical:
+            ++c.critical;
+            break;
+        case Severity::Warning:
+            ++c.warning;
+            break;
+        case Severity::Info:
+            ++c.info;
+            break;
+        }
+    }
+    return c;
+}
+
+Severity Counts::worst() const
+{
+    if (critical > 0)
+        return Severity::Critical;
+    return warning > 0 ? Severity::Warning : Severity::Info;
+}
+
 QString severityName(Severity severity)
 {
     switch (severity) {

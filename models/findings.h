@@ -21,6 +21,21 @@ QList<Finding> compute(const ClusterSnapshot &snapshot, const QDateTime &now,
 
 QString severityName(Severity severity);
 
+// How many findings of each severity a list holds: what a header or a list
+// of clusters says in one line.
+struct Counts
+{
+    int critical = 0;
+    int warning = 0;
+    int info = 0;
+
+    static Counts of(const QList<Finding> &findings);
+    // Warnings and criticals: what needs someone's attention.
+    int problems() const { return critical + warning; }
+    // Info when there is no problem.
+    Severity worst() const;
+};
+
 // How far behind `standby`'s replay is, in seconds (-1: unknown). The
 // upstream's walsender measures it (pg_stat_replication.replay_lag: from its
 // flush of recent WAL to the standby's report of having applied it; NULL once

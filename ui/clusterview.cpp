@@ -1,5 +1,6 @@
 #include "ui/clusterview.h"
 
+#include "models/findings.h"
 #include "models/findingsmodel.h"
 #include "models/timelinemodel.h"
 #include "ui/charts/chartspanel.h"
@@ -208,21 +209,16 @@ void ClusterView::updateHeader()
     QString text = m_connectionText;
     bool problem = m_connectionProblem;
     if (m_snapshot) {
-        int critical = 0;
-        int warning = 0;
-        for (const Finding &f : m_snapshot->findings) {
-            critical += f.severity == Severity::Critical;
-            warning += f.severity == Severity::Warning;
-        }
+        const auto counts = Findings::Counts::of(m_snapshot->findings);
         const QString findings =
-            critical + warning == 0
+            counts.problems() == 0
                 ? tr("every layer agrees")
-                : tr("%1 critical, %2 warning findings").arg(critical).arg(warning);
+                : tr("%1 critical, %2 warning findings").arg(counts.critical).arg(counts.warning);
         text = tr("Live · read %1 · %2")
                    .arg(QLocale().toString(m_snapshot->takenAt.toLocalTime().time(),
                                            QStringLiteral("HH:mm:ss")),
                         findings);
-        problem = critical > 0;
+        problem = counts.critical > 0;
     }
     m_state->setText((problem ? QStringLiteral("⚠ ") : QString()) + text);
 }

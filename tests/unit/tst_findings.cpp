@@ -354,6 +354,26 @@ private Q_SLOTS:
         QVERIFY(find(f, QStringLiteral("host-unreachable")));
         QVERIFY(find(f, QStringLiteral("swarm-node-down")));
     }
+
+    void countsNameTheWorst()
+    {
+        QCOMPARE(Findings::Counts::of({}).worst(), Severity::Info);
+        QList<Finding> f{{Severity::Info, QStringLiteral("a"), {}, {}},
+                         {Severity::Warning, QStringLiteral("b"), {}, {}},
+                         {Severity::Warning, QStringLiteral("c"), {}, {}}};
+        auto c = Findings::Counts::of(f);
+        QCOMPARE(c.info, 1);
+        QCOMPARE(c.warning, 2);
+        QCOMPARE(c.critical, 0);
+        QCOMPARE(c.problems(), 2);
+        QCOMPARE(c.worst(), Severity::Warning);
+        f.append({Severity::Critical, QStringLiteral("d"), {}, {}});
+        c = Findings::Counts::of(f);
+        QCOMPARE(c.problems(), 3);
+        QCOMPARE(c.worst(), Severity::Critical);
+        // A healthy lab's snapshot: nothing to attend to.
+        QCOMPARE(Findings::Counts::of(Findings::compute(healthy(), Now)).problems(), 0);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestFindings)
