@@ -9,8 +9,7 @@
 // another console would have) must be refused naming the holder, before it
 // injects anything.
 //
-// Scenarios: $PILOTHOUSE_DRILL_SCENARIOS (comma-separated), else every one but
-// partition-primary.
+// Scenarios: $PILOTHOUSE_DRILL_SCENARIOS (comma-separated), else every one.
 // Changes the cluster: run it under the lab's lock,
 //   flock /var/lib/pilothouse-lab/cluster.flock ctest -R tst_drill_lab
 
@@ -216,11 +215,9 @@ private:
         const QByteArray env = qgetenv("PILOTHOUSE_DRILL_SCENARIOS");
         if (!env.isEmpty())
             return QString::fromUtf8(env).split(u',', Qt::SkipEmptyParts);
-        // partition-primary is asked for by name: it passed on the lab once and
-        // failed once (no promotion within 90 s; app/operations/README.md).
-        return {QStringLiteral("kill-primary"), QStringLiteral("kill-pgpool"),
-                QStringLiteral("stop-etcd-member"), QStringLiteral("lose-etcd-quorum"),
-                QStringLiteral("stop-primary-host")};
+        return {QStringLiteral("kill-primary"),      QStringLiteral("kill-pgpool"),
+                QStringLiteral("stop-etcd-member"),  QStringLiteral("lose-etcd-quorum"),
+                QStringLiteral("stop-primary-host"), QStringLiteral("partition-primary")};
     }
 
 private Q_SLOTS:
