@@ -9,6 +9,7 @@
 #include "ui/mainwindow.h"
 #include "ui/welcomeview.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QSettings>
 
@@ -29,6 +30,8 @@ Application::Application()
     welcome->setLabStepsModel(m_labSteps);
 
     connect(m_window.get(), &MainWindow::openInventoryRequested, this, &Application::openInventory);
+    connect(m_window.get(), &MainWindow::quitApproved, QCoreApplication::instance(),
+            &QCoreApplication::quit, Qt::QueuedConnection);
     connect(m_window.get(), &MainWindow::clusterClosed, this,
             [this](const QString &path) { delete m_sessions.take(path); });
     connect(welcome, &WelcomeView::labUpRequested, this, &Application::openLab);

@@ -2,11 +2,37 @@
 
 namespace Pilothouse {
 
+namespace {
+
+// Every run that exists, on the GUI thread (runs live there only).
+QList<OperationRun *> &allRuns()
+{
+    static QList<OperationRun *> runs;
+    return runs;
+}
+
+} // namespace
+
 OperationRun::OperationRun(QObject *parent)
     : QObject(parent)
-{}
+{
+    allRuns().append(this);
+}
 
-OperationRun::~OperationRun() = default;
+OperationRun::~OperationRun()
+{
+    allRuns().removeOne(this);
+}
+
+QList<OperationRun *> OperationRun::running()
+{
+    QList<OperationRun *> out;
+    for (OperationRun *run : std::as_const(allRuns())) {
+        if (run->isRunning())
+            out.append(run);
+    }
+    return out;
+}
 
 void OperationRun::setState(State state)
 {

@@ -57,6 +57,8 @@ public:
 
     State state() const { return m_state; }
     bool isRunning() const { return m_state == State::Running || m_state == State::Cancelling; }
+    // Every run that is running now, oldest first: what quitting would cut short.
+    static QList<OperationRun *> running();
 
 Q_SIGNALS:
     void preflightChanged();

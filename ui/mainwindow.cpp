@@ -1,5 +1,6 @@
 #include "ui/mainwindow.h"
 
+#include "models/operationrun.h"
 #include "ui/clusterview.h"
 #include "ui/operations/operationsmenu.h"
 #include "ui/palette/commandpalette.h"
@@ -7,6 +8,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCloseEvent>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QIcon>
@@ -14,6 +16,7 @@
 #include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QStackedWidget>
 #include <QStatusBar>
 
@@ -65,7 +68,7 @@ MainWindow::MainWindow(QWidget *parent)
     });
     close->setShortcut(QKeySequence::Close);
     file->addSeparator();
-    QAction *quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
+    QAction *quit = file->addAction(tr("&Quit"), this, &MainWindow::requestQuit);
     quit->setShortcut(QKeySequence::Quit);
     QMenu *go = menuBar()->addMenu(tr("&Go"));
     QAction *palette = go->addAction(tr("&Jump To…"), this, &MainWindow::showCommandPalette);
@@ -216,6 +219,82 @@ void MainWindow::setClusterPollInterval(const QString &inventoryPath, int interv
         item->setData(PollIntervalRole, intervalMs);
         updateClusterToolTip(item);
     }
+}
+
+void MainWindow::requestQuit()
+{
+    const QList<OperationRun *> runs = OperationRun::running();
+    if (runs.isEmpty()) {
+        Q_EMIT quitApproved();
+        return;
+    }
+    if (m_quitWhenStopped)
+        return; // already cancelling; quits when they have stopped
+    if (m_quitQuestion) {
+        m_quitQuestion->raise();
+        m_quitQuestion->activateWindow();
+        return;
+    }
+    QStringList titles;
+    for (const OperationRun *run : runs)
+        titles.append(run->title());
+    auto *box = new QMessageBox(QMessageBox::Warning, tr("Quit Pilothouse"),
+                                tr("%n operation(s) running: %1.", nullptr, int(runs.size()))
+                                    .arg(titles.join(QStringLiteral(", "))),
+                                QMessageBox::NoButton, this);
+    box->setObjectName(QStringLiteral("quitWhileRunning"));
+    box->setInformativeText(
+        tr("Quitting now would stop it between two steps, where the cluster may be half "
+           "changed. Cancel it instead: it stops at its next safe point, puts back what it "
+           "changed and writes the audit trail; Pilothouse quits then."));
+    QPushButton *cancelAndQuit =
+        box->addButton(tr("Cancel and Quit"), QMessageBox::DestructiveRole);
+    cancelAndQuit->setObjectName(QStringLiteral("cancelAndQuit"));
+    QPushButton *keep = box->addButton(tr("Keep Running"), QMessageBox::RejectRole);
+    keep->setObjectName(QStringLiteral("keepRunning"));
+    box->setDefaultButton(keep);
+    connect(box, &QDialog::finished, box, &QObject::deleteLater);
+    connect(box, &QMessageBox::buttonClicked, this, [this, cancelAndQuit](QAbstractButton *b) {
+        if (b == cancelAndQuit)
+            cancelRunningAndQuit();
+    });
+    m_quitQuestion = box;
+    box->open();
+}
+
+void MainWindow::cancelRunningAndQuit()
+{
+    const QList<OperationRun *> runs = OperationRun::running();
+    if (runs.isEmpty()) {
+        Q_EMIT quitApproved();
+        return;
+    }
+    m_quitWhenStopped = true;
+    statusBar()->showMessage(
+        tr("Cancelling %n operation(s); Pilothouse quits when they have stopped.", nullptr,
+           int(runs.size())));
+    for (OperationRun *run : runs) {
+        // Queued: the run's state is Finished by the time this looks.
+        connect(
+            run, &OperationRun::finished, this,
+            [this] {
+                if (OperationRun::running().isEmpty())
+                    Q_EMIT quitApproved();
+            },
+            Qt::QueuedConnection);
+        if (run->state() == OperationRun::State::Running)
+            run->cancel();
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (OperationRun::running().isEmpty()) {
+        QMainWindow::closeEvent(event);
+        return;
+    }
+    event->ignore();
+    requestQuit();
 }
 
 void MainWindow::closeCluster(const QString &inventoryPath)

@@ -5,6 +5,8 @@
 #include "models/inventory.h"
 
 #include <QMainWindow>
+#include <QMessageBox>
+#include <QPointer>
 
 class QAbstractItemModel;
 class QListWidget;
@@ -49,11 +51,22 @@ public:
     void setClusterHealth(const QString &inventoryPath, Severity worst, const QString &summary);
     void setClusterPollInterval(const QString &inventoryPath, int intervalMs);
 
+    // Quits (quitApproved) unless an operation is running; then asks first:
+    // keep it running, or cancel it and quit once it has stopped (a cancelled
+    // operation leaves the cluster in a known state; a killed one may not).
+    void requestQuit();
+
 Q_SIGNALS:
+    // Nothing is running (any more): the application may end.
+    void quitApproved();
     void openInventoryRequested(const QString &path);
     void clusterClosed(const QString &path);
 
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
 private:
+    void cancelRunningAndQuit();
     void chooseInventory();
     void importAnsibleInventory();
     void paletteActivated(const QString &key);
@@ -64,6 +77,8 @@ private:
     QStackedWidget *m_pages = nullptr;
     WelcomeView *m_welcome = nullptr;
     CommandPalette *m_palette = nullptr;
+    QPointer<QMessageBox> m_quitQuestion;
+    bool m_quitWhenStopped = false;
 };
 
 } // namespace Pilothouse

@@ -3,6 +3,7 @@
 
 #include "models/hostsmodel.h"
 #include "models/labstepsmodel.h"
+#include "models/operationrun.h"
 #include "models/recentclustersmodel.h"
 #include "ui/clusterview.h"
 #include "ui/mainwindow.h"
@@ -11,9 +12,11 @@
 #include "ui/palette/commandpalette.h"
 #include "ui/welcomeview.h"
 
+#include <QCloseEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -21,10 +24,41 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTest>
+#include <QTimer>
 
 #include "tests/guisupport.h"
 
 using namespace Pilothouse;
+
+namespace {
+
+// A run that stands for an operation in flight: it runs until cancelled and
+// then takes a moment to put things back, as a real one does.
+class LongRun final : public OperationRun
+{
+public:
+    QString title() const override { return QStringLiteral("Switchover pg-1 → pg-2"); }
+    QString preflightText() const override { return {}; }
+    QString kind() const override { return QStringLiteral("switchover"); }
+    void start(const QString &) override { setState(State::Running); }
+    void cancel() override
+    {
+        ++cancels;
+        setState(State::Cancelling);
+        QTimer::singleShot(200, this, [this] {
+            setState(State::Finished);
+            Q_EMIT finished(false, QStringLiteral("cancelled"), {});
+        });
+    }
+    int cancels = 0;
+};
+
+QMessageBox *quitQuestion(const QWidget &window)
+{
+    return window.findChild<QMessageBox *>(QStringLiteral("quitWhileRunning"));
+}
+
+} // namespace
 
 class TestMainWindow final : public QObject
 {
@@ -205,6 +239,59 @@ private Q_SLOTS:
         window.closeCluster(b.path);
         QCOMPARE(list->currentRow(), 0);
         QCOMPARE(window.findChild<QStackedWidget *>()->currentWidget(), window.welcomeView());
+    }
+
+    void quittingAsksWhileAnOperationRuns()
+    {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QSignalSpy approved(&window, &MainWindow::quitApproved);
+
+        // Nothing running: quits at once, no question.
+        window.requestQuit();
+        QCOMPARE(approved.size(), 1);
+        QVERIFY(!quitQuestion(window));
+
+        LongRun run;
+        run.start(QStringLiteral("test"));
+        QCOMPARE(OperationRun::running(), QList<OperationRun *>{&run});
+
+        // Closing the window asks instead of closing.
+        QCloseEvent close;
+        QApplication::sendEvent(&window, &close);
+        QVERIFY(!close.isAccepted());
+        QTRY_VERIFY(quitQuestion(window) && quitQuestion(window)->isVisible());
+        QVERIFY(quitQuestion(window)->text().contains(QStringLiteral("Switchover pg-1 → pg-2")));
+        QVERIFY(TestSupport::saveScreenshot(
+            quitQuestion(window), QStringLiteral("quit-while-running.png"), QSize(200, 100)));
+        // Asking again raises the same question.
+        window.requestQuit();
+        QCOMPARE(window.findChildren<QMessageBox *>().size(), 1);
+
+        // Keep running: nothing happens to the run.
+        QTest::mouseClick(
+            quitQuestion(window)->findChild<QPushButton *>(QStringLiteral("keepRunning")),
+            Qt::LeftButton);
+        QTRY_VERIFY(!quitQuestion(window));
+        QCOMPARE(run.cancels, 0);
+        QVERIFY(run.isRunning());
+        QCOMPARE(approved.size(), 1);
+
+        // Cancel and quit: cancelled once, quits only when it has stopped.
+        window.requestQuit();
+        QTRY_VERIFY(quitQuestion(window));
+        QTest::mouseClick(
+            quitQuestion(window)->findChild<QPushButton *>(QStringLiteral("cancelAndQuit")),
+            Qt::LeftButton);
+        QCOMPARE(run.cancels, 1);
+        QCOMPARE(approved.size(), 1);
+        window.requestQuit(); // impatient: no second question, no second cancel
+        for (const QMessageBox *box : window.findChildren<QMessageBox *>())
+            QVERIFY(!box->isVisible());
+        QCOMPARE(run.cancels, 1);
+        QTRY_COMPARE(approved.size(), 2);
+        QVERIFY(OperationRun::running().isEmpty());
     }
 };
 
