@@ -238,10 +238,12 @@ void MainWindow::requestQuit()
     QStringList titles;
     for (const OperationRun *run : runs)
         titles.append(run->title());
-    auto *box = new QMessageBox(QMessageBox::Warning, tr("Quit Pilothouse"),
-                                tr("%n operation(s) running: %1.", nullptr, int(runs.size()))
-                                    .arg(titles.join(QStringLiteral(", "))),
-                                QMessageBox::NoButton, this);
+    auto *box =
+        new QMessageBox(QMessageBox::Warning, tr("Quit Pilothouse"),
+                        (runs.size() == 1 ? tr("An operation is running: %1.")
+                                          : tr("%1 operations are running: %2.").arg(runs.size()))
+                            .arg(titles.join(QStringLiteral(", "))),
+                        QMessageBox::NoButton, this);
     box->setObjectName(QStringLiteral("quitWhileRunning"));
     box->setInformativeText(
         tr("Quitting now would stop it between two steps, where the cluster may be half "
