@@ -19,6 +19,8 @@ const QString FixtureDir = QStringLiteral(PILOTHOUSE_SOURCE_DIR "/tests/fixtures
 const QString LabImage = QStringLiteral("lab-1ef91541dd9842ef");
 // spec-pilothouse_haproxy.json was captured again after its store volume was added.
 const QString LabImageHaproxy = QStringLiteral("lab-9207cb554262eda0");
+// pgpool's spec was captured again after its restart delay changed (fixtures/deploy/README.md).
+const QString LabImagePgpool = QStringLiteral("lab-ac0640a878bcf2d9");
 
 // The first place where `a` and `b` differ ("" when equal), e.g.
 // "TaskTemplate.ContainerSpec.Env[2]: \"A=1\" vs \"A=2\"".
@@ -172,9 +174,10 @@ private Q_SLOTS:
     {
         const QHash<QString, QString> env{
             {QStringLiteral("PG_IMAGE"), QStringLiteral("pilothouse/postgres-repmgr:") + LabImage},
-            {QStringLiteral("PGPOOL_IMAGE"), QStringLiteral("pilothouse/pgpool:") + LabImage},
+            {QStringLiteral("PGPOOL_IMAGE"), QStringLiteral("pilothouse/pgpool:") + LabImagePgpool},
             {QStringLiteral("ETCD_IMAGE"), QStringLiteral("pilothouse/etcd:") + LabImage},
-            {QStringLiteral("HAPROXY_IMAGE"), QStringLiteral("pilothouse/haproxy:") + LabImageHaproxy},
+            {QStringLiteral("HAPROXY_IMAGE"),
+             QStringLiteral("pilothouse/haproxy:") + LabImageHaproxy},
             {QStringLiteral("APP_IMAGE"), QStringLiteral("pilothouse/app:") + LabImage},
             {QStringLiteral("APP_CONTENT_SOURCE"), QStringLiteral("/mnt/glusterfs/app")},
         };
