@@ -2,6 +2,8 @@
 
 #include <QTest>
 
+#include <optional>
+
 using namespace Pilothouse;
 
 namespace {
@@ -87,13 +89,14 @@ QStringList codes(const QList<Finding> &findings)
     return out;
 }
 
-const Finding *find(const QList<Finding> &findings, const QString &code)
+// A copy: callers pass the temporary list compute() returns.
+std::optional<Finding> find(const QList<Finding> &findings, const QString &code)
 {
     for (const Finding &f : findings) {
         if (f.code == code)
-            return &f;
+            return f;
     }
-    return nullptr;
+    return std::nullopt;
 }
 
 } // namespace
@@ -111,7 +114,7 @@ private Q_SLOTS:
         s.postgres[2].role = QStringLiteral("primary");
         s.postgres[2].walReceiverStatus.clear();
         const auto f = Findings::compute(s, Now);
-        const Finding *two = find(f, QStringLiteral("two-primaries"));
+        auto two = find(f, QStringLiteral("two-primaries"));
         QVERIFY(two);
         QCOMPARE(two->severity, Severity::Critical);
         QCOMPARE(two->objects, QStringList({QStringLiteral("pg:pg-1"), QStringLiteral("pg:pg-3")}));
@@ -139,13 +142,13 @@ private Q_SLOTS:
         s.pgpools[1].backends[0].role = QStringLiteral("standby");
         s.pgpools[1].backends[1].role = QStringLiteral("primary");
         const auto f = Findings::compute(s, Now);
-        const Finding *stale = find(f, QStringLiteral("pgpool-stale-role"));
+        auto stale = find(f, QStringLiteral("pgpool-stale-role"));
         QVERIFY(stale);
         QCOMPARE(stale->severity, Severity::Critical);
         QVERIFY(stale->objects.contains(QStringLiteral("pgpool:pgpool.1")));
         QVERIFY(stale->message.contains(QStringLiteral("writes through it fail")));
         QVERIFY(find(f, QStringLiteral("pgpools-disagree")));
-        const Finding *mismatch = find(f, QStringLiteral("pgpool-primary-mismatch"));
+        auto mismatch = find(f, QStringLiteral("pgpool-primary-mismatch"));
         QVERIFY(mismatch);
         QCOMPARE(mismatch->objects.first(), QStringLiteral("pgpool:pgpool.1"));
         QVERIFY(!find(f, QStringLiteral("two-primaries")));
@@ -157,7 +160,7 @@ private Q_SLOTS:
         s.postgres[1].reachable = false;
         s.postgres[1].freshness.error = QStringLiteral("connection refused");
         const auto f = Findings::compute(s, Now);
-        const Finding *down = find(f, QStringLiteral("task-running-database-down"));
+        auto down = find(f, QStringLiteral("task-running-database-down"));
         QVERIFY(down);
         QVERIFY(down->message.contains(QStringLiteral("connection refused")));
         s.tasks[1].currentState = QStringLiteral("failed");
@@ -171,7 +174,7 @@ private Q_SLOTS:
         s.postgres[2].lagBytes = 64 * 1024 * 1024;
         const auto f = Findings::compute(s, Now);
         QVERIFY(find(f, QStringLiteral("standby-not-streaming")));
-        const Finding *lag = find(f, QStringLiteral("standby-lagging"));
+        auto lag = find(f, QStringLiteral("standby-lagging"));
         QVERIFY(lag);
         QCOMPARE(lag->objects, QStringList{QStringLiteral("pg:pg-3")});
         Findings::Thresholds loose;
@@ -194,7 +197,7 @@ private Q_SLOTS:
         s.postgres[0].replicas = {link};
         QVERIFY(!find(Findings::compute(s, Now), QStringLiteral("standby-lagging")));
         s.postgres[0].replicas[0].replayLagSeconds = 45.2;
-        const Finding *lag = find(Findings::compute(s, Now), QStringLiteral("standby-lagging"));
+        auto lag = find(Findings::compute(s, Now), QStringLiteral("standby-lagging"));
         QVERIFY(lag);
         QVERIFY2(lag->message.contains(QStringLiteral("4296 bytes / 45.2 s")),
                  qPrintable(lag->message));
@@ -213,7 +216,7 @@ private Q_SLOTS:
         for (PostgresNodeState &n : s.postgres)
             n.repmgrd = QStringLiteral("paused");
         auto f = Findings::compute(s, Now);
-        const Finding *paused = find(f, QStringLiteral("repmgrd-paused"));
+        auto paused = find(f, QStringLiteral("repmgrd-paused"));
         QVERIFY(paused);
         QCOMPARE(paused->severity, Severity::Critical);
         QCOMPARE(paused->objects, (QStringList{QStringLiteral("pg:pg-1"), QStringLiteral("pg:pg-2"),
@@ -226,7 +229,7 @@ private Q_SLOTS:
         s = healthy();
         s.postgres[2].repmgrd = QStringLiteral("not running");
         f = Findings::compute(s, Now);
-        const Finding *stopped = find(f, QStringLiteral("repmgrd-not-running"));
+        auto stopped = find(f, QStringLiteral("repmgrd-not-running"));
         QVERIFY(stopped);
         QCOMPARE(stopped->severity, Severity::Warning);
         QCOMPARE(stopped->objects, QStringList{QStringLiteral("pg:pg-3")});
@@ -239,7 +242,7 @@ private Q_SLOTS:
         s.postgres[1].repmgrd = QStringLiteral("paused");
         QVERIFY(!find(Findings::compute(s, Now), QStringLiteral("repmgrd-paused")));
         s.postgres[2].repmgrd = QStringLiteral("paused");
-        const Finding *last = find(Findings::compute(s, Now), QStringLiteral("repmgrd-paused"));
+        auto last = find(Findings::compute(s, Now), QStringLiteral("repmgrd-paused"));
         QVERIFY(last);
         QCOMPARE(last->objects, QStringList{QStringLiteral("pg:pg-3")});
         QCOMPARE(last->severity, Severity::Critical); // the one node that says is off
@@ -302,7 +305,7 @@ private Q_SLOTS:
         ClusterSnapshot s = healthy();
         s.postgres[2].freshness = {Now.addSecs(-12), true, QStringLiteral("host unreachable")};
         const auto f = Findings::compute(s, Now);
-        const Finding *stale = find(f, QStringLiteral("stale-value"));
+        auto stale = find(f, QStringLiteral("stale-value"));
         QVERIFY(stale);
         QVERIFY2(stale->message.contains(QStringLiteral("12 s old")), qPrintable(stale->message));
         QCOMPARE(stale->objects, QStringList{QStringLiteral("pg:pg-3")});
@@ -332,7 +335,7 @@ private Q_SLOTS:
             b.up = false;
         s.routes << degraded << dead;
         const auto f = Findings::compute(s, Now);
-        const Finding *failing = find(f, QStringLiteral("route-failing"));
+        auto failing = find(f, QStringLiteral("route-failing"));
         QVERIFY(failing);
         QCOMPARE(failing->objects,
                  QStringList{QStringLiteral("route:app.pilothouse.lab@swarm-03")});
