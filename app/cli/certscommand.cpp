@@ -111,10 +111,10 @@ int run(const QStringList &arguments)
     parser.addPositionalArgument(QStringLiteral("certs"), QStringLiteral("the command"));
     parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("rotate or rollback (none: the radar)"),
                                  QStringLiteral("[action]"));
-    if (const auto exit = parseCommandLine(parser, arguments, QStringLiteral("certs")))
+    const QString command = QStringLiteral("certs");
+    if (const auto exit = parseCommandLine(parser, arguments, command))
         return *exit;
-    if (!haveRequired(parser, QStringLiteral("certs"),
-                      {{&inventoryOption, QStringLiteral("--inventory FILE")}}))
+    if (!haveRequired(parser, command, {{&inventoryOption, QStringLiteral("--inventory FILE")}}))
         return ExitUsage;
     const QString action = parser.positionalArguments().value(1);
     if (!action.isEmpty() && action != u"rotate" && action != u"rollback") {
@@ -132,7 +132,7 @@ int run(const QStringList &arguments)
             return ExitUsage;
         }
     }
-    const auto inventory = loadInventory(QStringLiteral("certs"), parser.value(inventoryOption));
+    const auto inventory = loadInventory(command, parser.value(inventoryOption));
     if (!inventory)
         return action.isEmpty() ? ExitUnreachable : ExitUsage;
     if (!action.isEmpty()) {

@@ -59,7 +59,8 @@ int run(const QStringList &arguments)
                                              QStringLiteral("FILE"));
     const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Print JSON."));
     parser.addOptions({inventoryOption, jsonOption});
-    if (const auto exit = parseCommandLine(parser, arguments, QStringLiteral("credentials")))
+    const QString command = QStringLiteral("credentials");
+    if (const auto exit = parseCommandLine(parser, arguments, command))
         return *exit;
     const QString action = parser.positionalArguments().value(1);
     if (action != u"import" && action != u"list" && action != u"forget") {
@@ -68,7 +69,6 @@ int run(const QStringList &arguments)
                           .arg(action));
         return ExitUsage;
     }
-    const QString command = QStringLiteral("credentials");
     if (!haveRequired(parser, command, {{&inventoryOption, QStringLiteral("--inventory FILE")}}))
         return ExitUsage;
     const auto loaded = loadInventory(command, parser.value(inventoryOption));

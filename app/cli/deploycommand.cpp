@@ -61,7 +61,8 @@ int run(const QStringList &arguments)
     parser.addOptions({inventoryOption, stackOption, nameOption, reasonOption, dryRunOption, jsonOption, convergeOption,
                        secretFileOption, secretStdinOption});
     parser.addPositionalArgument(QStringLiteral("deploy"), QStringLiteral("the command"));
-    if (const auto exit = parseCommandLine(parser, arguments, QStringLiteral("deploy")))
+    const QString command = QStringLiteral("deploy");
+    if (const auto exit = parseCommandLine(parser, arguments, command))
         return *exit;
     const bool dryRun = parser.isSet(dryRunOption);
     QList<RequiredOption> required{{&inventoryOption, QStringLiteral("--inventory FILE")},
@@ -70,7 +71,7 @@ int run(const QStringList &arguments)
     if (!dryRun)
         required.append(
             {&reasonOption, QStringLiteral("--reason TEXT (what the audit trail records)")});
-    if (!haveRequired(parser, QStringLiteral("deploy"), required))
+    if (!haveRequired(parser, command, required))
         return ExitUsage;
     bool ok = false;
     const int convergeSeconds = parser.value(convergeOption).toInt(&ok);
@@ -79,7 +80,7 @@ int run(const QStringList &arguments)
         return ExitUsage;
     }
 
-    const auto inventory = loadInventory(QStringLiteral("deploy"), parser.value(inventoryOption));
+    const auto inventory = loadInventory(command, parser.value(inventoryOption));
     if (!inventory)
         return ExitRefused;
     const Result<StackPlan> plan = StackFile::read(parser.value(stackOption), parser.value(nameOption),

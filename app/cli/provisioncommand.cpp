@@ -102,9 +102,9 @@ int run(const QStringList &arguments)
                                         QStringLiteral("Print the report as JSON."));
     parser.addOptions({inventoryOption, reasonOption, dryRunOption, jsonOption});
     parser.addPositionalArgument(QStringLiteral("provision"), QStringLiteral("the command"));
-    if (const auto exit = parseCommandLine(parser, arguments, QStringLiteral("provision")))
-        return *exit;
     const QString command = QStringLiteral("provision");
+    if (const auto exit = parseCommandLine(parser, arguments, command))
+        return *exit;
     if (!haveRequired(parser, command, {{&inventoryOption, QStringLiteral("--inventory FILE")}}))
         return ExitUsage;
     const auto inventory = loadInventory(command, parser.value(inventoryOption));
