@@ -273,8 +273,9 @@ void MainWindow::cancelRunningAndQuit()
     }
     m_quitWhenStopped = true;
     statusBar()->showMessage(
-        tr("Cancelling %n operation(s); Pilothouse quits when they have stopped.", nullptr,
-           int(runs.size())));
+        runs.size() == 1 ? tr("Cancelling the operation; Pilothouse quits when it has stopped.")
+                         : tr("Cancelling %1 operations; Pilothouse quits when they have stopped.")
+                               .arg(runs.size()));
     for (OperationRun *run : runs) {
         // Queued: the run's state is Finished by the time this looks.
         connect(
