@@ -21,6 +21,8 @@ const QString LabImage = QStringLiteral("lab-1ef91541dd9842ef");
 const QString LabImageHaproxy = QStringLiteral("lab-9207cb554262eda0");
 // pgpool's spec was captured again after its restart delay changed (fixtures/deploy/README.md).
 const QString LabImagePgpool = QStringLiteral("lab-ac0640a878bcf2d9");
+// The pg-N specs were captured again after repmgrd's detection settings changed.
+const QString LabImagePostgres = QStringLiteral("lab-a4f9f01053eb4ed0");
 
 // The first place where `a` and `b` differ ("" when equal), e.g.
 // "TaskTemplate.ContainerSpec.Env[2]: \"A=1\" vs \"A=2\"".
@@ -173,7 +175,8 @@ private Q_SLOTS:
     void labStackIsWhatTheEngineHolds()
     {
         const QHash<QString, QString> env{
-            {QStringLiteral("PG_IMAGE"), QStringLiteral("pilothouse/postgres-repmgr:") + LabImage},
+            {QStringLiteral("PG_IMAGE"),
+             QStringLiteral("pilothouse/postgres-repmgr:") + LabImagePostgres},
             {QStringLiteral("PGPOOL_IMAGE"), QStringLiteral("pilothouse/pgpool:") + LabImagePgpool},
             {QStringLiteral("ETCD_IMAGE"), QStringLiteral("pilothouse/etcd:") + LabImage},
             {QStringLiteral("HAPROXY_IMAGE"),
