@@ -1420,9 +1420,9 @@ void Switchover::pgpoolSessions(Done done)
 // the stopped old primary up while it was down, and from then on answered
 // every session with "kind does not match between main(0) slot[0]" until
 // that node was detached and attached again. Open a session through this
-// pgpool (inside its container, as its own sr_check user); when it fails,
-// detach and attach the backends one at a time (the old primary first, the
-// primary last) until sessions work, and say what it took.
+// pgpool (inside its container, as its own sr_check user); when it keeps
+// failing, detach and attach the backends one at a time (the old primary
+// first, the primary last) until sessions work, and say what it took.
 void Switchover::repairPgpool(const QString &pgpool, Done done)
 {
     QStringList order;
@@ -1438,7 +1438,13 @@ void Switchover::repairPgpool(const QString &pgpool, Done done)
             "s() { psql -h 127.0.0.1 -p \"${PGPOOL_PORT_NUMBER:-9999}\" -U "
             "\"$PGPOOL_SR_CHECK_USER\" -d postgres -XAtqc 'SELECT 1' 2>&1; }; "
             "ms() { echo $(( ($(date +%s%N) - t0) / 1000000 )); }; "
-            "for i in 1 2 3; do r=$(s) && { echo \"sessions work\"; exit 0; }; sleep 0.3; done; "
+            // Right after a failback pgpool restarts its children and a session may be
+            // refused for a second or two: only "kind does not match" is worth a repair
+            // at once (3 tries); anything else gets 12 tries (~4 s) first. A repair is
+            // itself a failback that drops every client's session again.
+            "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do r=$(s) && { echo \"sessions work\"; "
+            "exit 0; }; case \"$r\" in *'kind does not match'*) [ $i -ge 3 ] && break;; esac; "
+            "sleep 0.3; done; "
             "echo \"a session fails: $(echo \"$r\" | tr '\\n' ' ' | cut -c1-160)\"; "
             "t0=$(date +%s%N); "
             "for n in %3; do "
@@ -1454,7 +1460,7 @@ void Switchover::repairPgpool(const QString &pgpool, Done done)
             .arg(QString::fromLatin1(PcpPassFile))
             .arg(m_inventory.settings.pcpPort)
             .arg(order.join(u' '));
-    execIn(pgpool, QStringLiteral("postgres"), script, 38000,
+    execIn(pgpool, QStringLiteral("postgres"), script, 60000,
            [this, pgpool, done](const Result<DockerExecResult> &r) {
                const QString out = r ? tail(r.value().stdOut, 4) : execFailure(r);
                if (r && out.contains(u"a session fails")) {
