@@ -506,14 +506,21 @@ OperationsBridge::~OperationsBridge()
     delete m_wizard;
 }
 
+OperationRun *OperationsBridge::adopt(OperationRun *run) const
+{
+    if (run)
+        run->setCluster(m_inventory.path);
+    return run;
+}
+
 OperationRun *OperationsBridge::createSwitchover(const QString &target, QObject *parent)
 {
-    return new SwitchoverRun(m_inventory, target, m_snapshot(), parent);
+    return adopt(new SwitchoverRun(m_inventory, target, m_snapshot(), parent));
 }
 
 OperationRun *OperationsBridge::createDrill(const QString &scenario, QObject *parent)
 {
-    return new DrillRun(m_inventory, scenario, parent);
+    return adopt(new DrillRun(m_inventory, scenario, parent));
 }
 
 void OperationsBridge::openWizard(const QString &operation)
@@ -539,27 +546,27 @@ void OperationsBridge::openWizard(const QString &operation)
         m_wizard = new MaintenanceWizard(
             rejoinWizardSpec(m_snapshot()),
             [this](const QString &node, QObject *owner) {
-                return createRejoinRun(m_inventory, node, owner);
+                return adopt(createRejoinRun(m_inventory, node, owner));
             },
             parent);
     } else if (operation == u"pgpool-repair") {
         m_wizard = new MaintenanceWizard(
             pgpoolRepairWizardSpec(m_snapshot(), m_inventory.settings.pgpoolService),
             [this](const QString &, QObject *owner) {
-                return createPgpoolRepairRun(m_inventory, owner);
+                return adopt(createPgpoolRepairRun(m_inventory, owner));
             },
             parent);
     } else if (operation == u"provision") {
         m_wizard = new MaintenanceWizard(
             provisionWizardSpec(m_inventory),
             [this](const QString &, QObject *owner) {
-                return createProvisionRun(m_inventory, owner);
+                return adopt(createProvisionRun(m_inventory, owner));
             },
             parent);
     } else if (operation == u"certificate") {
         m_wizard = new CertificateWizard(
             [this](bool rollback, const QString &certificate, const QString &key, QObject *owner) {
-                return createCertificateRun(m_inventory, rollback, certificate, key, owner);
+                return adopt(createCertificateRun(m_inventory, rollback, certificate, key, owner));
             },
             parent);
     } else if (operation == u"deploy") {
@@ -569,7 +576,7 @@ void OperationsBridge::openWizard(const QString &operation)
             [this, key](const QString &file, const QString &stack,
                         const QHash<QString, QByteArray> &secrets, QObject *owner) {
                 QSettings().setValue(key, file);
-                return createStackDeployRun(m_inventory, file, stack, secrets, owner);
+                return adopt(createStackDeployRun(m_inventory, file, stack, secrets, owner));
             },
             QSettings().value(key).toString(),
             m_inventory.settings.stack.isEmpty() ? QStringLiteral("pilothouse")

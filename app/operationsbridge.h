@@ -49,6 +49,9 @@ Q_SIGNALS:
     void wizardOpened(QWizard *wizard);
 
 private:
+    // Marks a run as acting on this cluster (closing it asks first while it runs).
+    OperationRun *adopt(OperationRun *run) const;
+
     Inventory m_inventory;
     QPointer<ClusterView> m_view;
     SnapshotSource m_snapshot;

@@ -24,11 +24,11 @@ OperationRun::~OperationRun()
     allRuns().removeOne(this);
 }
 
-QList<OperationRun *> OperationRun::running()
+QList<OperationRun *> OperationRun::running(const QString &cluster)
 {
     QList<OperationRun *> out;
     for (OperationRun *run : std::as_const(allRuns())) {
-        if (run->isRunning())
+        if (run->isRunning() && (cluster.isEmpty() || run->cluster() == cluster))
             out.append(run);
     }
     return out;

@@ -57,8 +57,15 @@ public:
 
     State state() const { return m_state; }
     bool isRunning() const { return m_state == State::Running || m_state == State::Cancelling; }
-    // Every run that is running now, oldest first: what quitting would cut short.
-    static QList<OperationRun *> running();
+    // The inventory file of the cluster it acts on, set by whoever made it;
+    // empty when it acts on none in particular.
+    QString cluster() const { return m_cluster; }
+    void setCluster(const QString &inventoryPath) { m_cluster = inventoryPath; }
+
+    // Every run that is running now, oldest first: what quitting would cut
+    // short; with `cluster`, only those acting on that cluster (what closing
+    // it would cut short).
+    static QList<OperationRun *> running(const QString &cluster = QString());
 
 Q_SIGNALS:
     void preflightChanged();
@@ -80,6 +87,7 @@ protected:
 
 private:
     State m_state = State::Ready;
+    QString m_cluster;
 };
 
 } // namespace Pilothouse

@@ -20,6 +20,8 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 
+#include <memory>
+
 namespace Pilothouse {
 namespace {
 constexpr int PathRole = Qt::UserRole + 1;
@@ -276,15 +278,22 @@ void MainWindow::cancelRunningAndQuit()
         runs.size() == 1 ? tr("Cancelling the operation; Pilothouse quits when it has stopped.")
                          : tr("Cancelling %1 operations; Pilothouse quits when they have stopped.")
                                .arg(runs.size()));
-    for (OperationRun *run : runs) {
-        // Queued: the run's state is Finished by the time this looks.
-        connect(
-            run, &OperationRun::finished, this,
-            [this] {
-                if (OperationRun::running().isEmpty())
-                    Q_EMIT quitApproved();
-            },
-            Qt::QueuedConnection);
+    cancelThen(QString(), [this] { Q_EMIT quitApproved(); });
+}
+
+void MainWindow::cancelThen(const QString &cluster, std::function<void()> then)
+{
+    auto done = std::make_shared<bool>(false);
+    auto check = [cluster, then, done] {
+        if (*done || !OperationRun::running(cluster).isEmpty())
+            return;
+        *done = true;
+        then();
+    };
+    for (OperationRun *run : OperationRun::running(cluster)) {
+        // Queued: the run's state is Finished (or the run gone) by the time this looks.
+        connect(run, &OperationRun::finished, this, check, Qt::QueuedConnection);
+        connect(run, &QObject::destroyed, this, check, Qt::QueuedConnection);
         if (run->state() == OperationRun::State::Running)
             run->cancel();
     }
@@ -302,6 +311,10 @@ void MainWindow::closeEvent(QCloseEvent *event)
 
 void MainWindow::closeCluster(const QString &inventoryPath)
 {
+    if (!OperationRun::running(inventoryPath).isEmpty()) {
+        askToCloseWhileRunning(inventoryPath);
+        return;
+    }
     for (int row = 1; row < m_clusters->count(); ++row) {
         if (m_clusters->item(row)->data(PathRole).toString() != inventoryPath)
             continue;
@@ -318,6 +331,56 @@ void MainWindow::closeCluster(const QString &inventoryPath)
         Q_EMIT clusterClosed(inventoryPath);
         return;
     }
+}
+
+void MainWindow::askToCloseWhileRunning(const QString &inventoryPath)
+{
+    if (m_closingWhenStopped.contains(inventoryPath))
+        return; // already cancelling; closes when they have stopped
+    if (m_closeQuestion) {
+        m_closeQuestion->raise();
+        m_closeQuestion->activateWindow();
+        return;
+    }
+    const QList<OperationRun *> runs = OperationRun::running(inventoryPath);
+    QStringList titles;
+    for (const OperationRun *run : runs)
+        titles.append(run->title());
+    const QListWidgetItem *item = clusterItem(inventoryPath);
+    const QString name = item ? item->text() : inventoryPath;
+    auto *box = new QMessageBox(
+        QMessageBox::Warning, tr("Close %1").arg(name),
+        (runs.size() == 1 ? tr("An operation is running on %1: %2.").arg(name)
+                          : tr("%1 operations are running on %2: %3.").arg(runs.size()).arg(name))
+            .arg(titles.join(QStringLiteral(", "))),
+        QMessageBox::NoButton, this);
+    box->setObjectName(QStringLiteral("closeWhileRunning"));
+    box->setInformativeText(
+        tr("Closing the cluster now would stop it between two steps, where the cluster may be "
+           "half changed. Cancel it instead: it stops at its next safe point, puts back what it "
+           "changed and writes the audit trail; the cluster closes then."));
+    QPushButton *cancelAndClose =
+        box->addButton(tr("Cancel and Close"), QMessageBox::DestructiveRole);
+    cancelAndClose->setObjectName(QStringLiteral("cancelAndClose"));
+    QPushButton *keep = box->addButton(tr("Keep Running"), QMessageBox::RejectRole);
+    keep->setObjectName(QStringLiteral("keepRunning"));
+    box->setDefaultButton(keep);
+    connect(box, &QDialog::finished, box, &QObject::deleteLater);
+    connect(box, &QMessageBox::buttonClicked, this,
+            [this, cancelAndClose, inventoryPath, name](QAbstractButton *b) {
+                if (b != cancelAndClose)
+                    return;
+                m_closingWhenStopped.insert(inventoryPath);
+                statusBar()->showMessage(
+                    tr("Cancelling the operation on %1; the cluster closes when it has stopped.")
+                        .arg(name));
+                cancelThen(inventoryPath, [this, inventoryPath] {
+                    m_closingWhenStopped.remove(inventoryPath);
+                    closeCluster(inventoryPath);
+                });
+            });
+    m_closeQuestion = box;
+    box->open();
 }
 
 void MainWindow::showCommandPalette()

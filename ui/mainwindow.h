@@ -7,6 +7,9 @@
 #include <QMainWindow>
 #include <QMessageBox>
 #include <QPointer>
+#include <QSet>
+
+#include <functional>
 
 class QAbstractItemModel;
 class QListWidget;
@@ -39,6 +42,7 @@ public:
     ClusterView *currentCluster() const;
     QList<ClusterView *> clusterViews() const;
     // Removes the cluster's page; clusterClosed() tells the owner of its monitor.
+    // While an operation on that cluster runs, asks first, as quitting does.
     void closeCluster(const QString &inventoryPath);
     CommandPalette *commandPalette() const { return m_palette; }
     void showCommandPalette();
@@ -67,6 +71,11 @@ protected:
 
 private:
     void cancelRunningAndQuit();
+    void askToCloseWhileRunning(const QString &inventoryPath);
+    // Cancels the running operations on `cluster` (every one when empty) and
+    // calls `then` once none runs any more: each has finished, or was
+    // destroyed without finishing.
+    void cancelThen(const QString &cluster, std::function<void()> then);
     void chooseInventory();
     void importAnsibleInventory();
     void paletteActivated(const QString &key);
@@ -79,6 +88,8 @@ private:
     CommandPalette *m_palette = nullptr;
     QPointer<QMessageBox> m_quitQuestion;
     bool m_quitWhenStopped = false;
+    QPointer<QMessageBox> m_closeQuestion;
+    QSet<QString> m_closingWhenStopped; // clusters that close once their operations stopped
 };
 
 } // namespace Pilothouse

@@ -53,6 +53,31 @@ public:
     int cancels = 0;
 };
 
+// A run whose cancel never comes back, as one whose wizard is closed mid-way.
+class StuckRun final : public OperationRun
+{
+public:
+    QString title() const override { return QStringLiteral("Drill: kill-primary"); }
+    QString preflightText() const override { return {}; }
+    QString kind() const override { return QStringLiteral("drill"); }
+    void start(const QString &) override { setState(State::Running); }
+    void cancel() override { setState(State::Cancelling); }
+};
+
+Inventory inventoryAt(const QString &path, const QString &name)
+{
+    Inventory inv;
+    inv.path = path;
+    inv.settings.cluster = name;
+    inv.settings.stack = QStringLiteral("pilothouse");
+    return inv;
+}
+
+QMessageBox *closeQuestion(const QWidget &window)
+{
+    return window.findChild<QMessageBox *>(QStringLiteral("closeWhileRunning"));
+}
+
 QMessageBox *quitQuestion(const QWidget &window)
 {
     return window.findChild<QMessageBox *>(QStringLiteral("quitWhileRunning"));
@@ -292,6 +317,86 @@ private Q_SLOTS:
         QCOMPARE(run.cancels, 1);
         QTRY_COMPARE(approved.size(), 2);
         QVERIFY(OperationRun::running().isEmpty());
+    }
+
+    // Quitting waits for runs to stop; one destroyed without finishing (its
+    // wizard closed) no longer holds the quit back.
+    void quittingDoesNotWaitForARunThatIsGone()
+    {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QSignalSpy approved(&window, &MainWindow::quitApproved);
+        auto *stuck = new StuckRun;
+        stuck->start(QStringLiteral("test"));
+        window.requestQuit();
+        QTRY_VERIFY(quitQuestion(window));
+        QTest::mouseClick(
+            quitQuestion(window)->findChild<QPushButton *>(QStringLiteral("cancelAndQuit")),
+            Qt::LeftButton);
+        QVERIFY(stuck->isRunning()); // cancelling, never finishes
+        QTest::qWait(300);
+        QCOMPARE(approved.size(), 0);
+        delete stuck;
+        QTRY_COMPARE(approved.size(), 1);
+    }
+
+    // Closing a cluster (Ctrl+W) while an operation on it runs asks, as
+    // quitting does; another cluster closes at once.
+    void closingAClusterAsksWhileAnOperationOnItRuns()
+    {
+        MainWindow window;
+        window.resize(900, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const QString a = QStringLiteral("/tmp/pilothouse-test/a.yaml");
+        const QString b = QStringLiteral("/tmp/pilothouse-test/b.yaml");
+        QVERIFY(window.showCluster(inventoryAt(a, QStringLiteral("alpha"))));
+        QVERIFY(window.showCluster(inventoryAt(b, QStringLiteral("beta"))));
+        QSignalSpy closed(&window, &MainWindow::clusterClosed);
+
+        LongRun run;
+        run.setCluster(a);
+        run.start(QStringLiteral("test"));
+        QCOMPARE(OperationRun::running(a), QList<OperationRun *>{&run});
+        QVERIFY(OperationRun::running(b).isEmpty());
+
+        // Nothing runs on beta: it closes at once.
+        window.closeCluster(b);
+        QVERIFY(!window.clusterView(b));
+        QCOMPARE(closed.size(), 1);
+        QVERIFY(!closeQuestion(window));
+
+        // alpha: asked first, still open.
+        window.closeCluster(a);
+        QTRY_VERIFY(closeQuestion(window) && closeQuestion(window)->isVisible());
+        QVERIFY(closeQuestion(window)->text().contains(QStringLiteral("Switchover pg-1 → pg-2")));
+        QVERIFY(window.clusterView(a));
+        QVERIFY(TestSupport::saveScreenshot(
+            closeQuestion(window), QStringLiteral("close-while-running.png"), QSize(200, 100)));
+        window.closeCluster(a); // asking again raises the same question
+        QCOMPARE(window.findChildren<QMessageBox *>().size(), 1);
+
+        QTest::mouseClick(
+            closeQuestion(window)->findChild<QPushButton *>(QStringLiteral("keepRunning")),
+            Qt::LeftButton);
+        QTRY_VERIFY(!closeQuestion(window));
+        QCOMPARE(run.cancels, 0);
+        QVERIFY(window.clusterView(a));
+
+        // Cancel and close: cancelled once, closed only when it has stopped.
+        window.closeCluster(a);
+        QTRY_VERIFY(closeQuestion(window));
+        QTest::mouseClick(
+            closeQuestion(window)->findChild<QPushButton *>(QStringLiteral("cancelAndClose")),
+            Qt::LeftButton);
+        QCOMPARE(run.cancels, 1);
+        QVERIFY(window.clusterView(a));
+        window.closeCluster(a); // impatient: no second question, no second cancel
+        QCOMPARE(run.cancels, 1);
+        QTRY_VERIFY(!window.clusterView(a));
+        QCOMPARE(closed.size(), 2);
+        QCOMPARE(closed.last().first().toString(), a);
     }
 };
 
