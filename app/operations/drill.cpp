@@ -448,9 +448,10 @@ RunbookNode Drill::buildTree()
             if (!r)
                 d(r.error());
             else
-                recordStart(QStringLiteral("%1, %2 entries taken from etcd")
+                recordStart(QStringLiteral("%1, %2 entries taken from etcd%3")
                                 .arg(m_audit->filePath())
-                                .arg(r.value()));
+                                .arg(r.value())
+                                .arg(AuditTrail::setAsideNote(*m_audit)));
         });
     }));
 
