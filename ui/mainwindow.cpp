@@ -237,33 +237,45 @@ void MainWindow::requestQuit()
         m_quitQuestion->activateWindow();
         return;
     }
+    m_quitQuestion = askWhileRunning(
+        QStringLiteral("quitWhileRunning"), tr("Quit Pilothouse"),
+        runs.size() == 1
+            ? tr("An operation is running: %1.").arg(titlesOf(runs))
+            : tr("%1 operations are running: %2.").arg(runs.size()).arg(titlesOf(runs)),
+        tr("Quitting now would stop it between two steps, where the cluster may be half "
+           "changed. Cancel it instead: it stops at its next safe point, puts back what it "
+           "changed and writes the audit trail; Pilothouse quits then."),
+        tr("Cancel and Quit"), QStringLiteral("cancelAndQuit"), [this] { cancelRunningAndQuit(); });
+}
+
+QString MainWindow::titlesOf(const QList<OperationRun *> &runs)
+{
     QStringList titles;
     for (const OperationRun *run : runs)
         titles.append(run->title());
-    auto *box =
-        new QMessageBox(QMessageBox::Warning, tr("Quit Pilothouse"),
-                        (runs.size() == 1 ? tr("An operation is running: %1.")
-                                          : tr("%1 operations are running: %2.").arg(runs.size()))
-                            .arg(titles.join(QStringLiteral(", "))),
-                        QMessageBox::NoButton, this);
-    box->setObjectName(QStringLiteral("quitWhileRunning"));
-    box->setInformativeText(
-        tr("Quitting now would stop it between two steps, where the cluster may be half "
-           "changed. Cancel it instead: it stops at its next safe point, puts back what it "
-           "changed and writes the audit trail; Pilothouse quits then."));
-    QPushButton *cancelAndQuit =
-        box->addButton(tr("Cancel and Quit"), QMessageBox::DestructiveRole);
-    cancelAndQuit->setObjectName(QStringLiteral("cancelAndQuit"));
+    return titles.join(QStringLiteral(", "));
+}
+
+QMessageBox *MainWindow::askWhileRunning(const QString &objectName, const QString &title,
+                                         const QString &text, const QString &why,
+                                         const QString &cancelText, const QString &cancelName,
+                                         std::function<void()> onCancel)
+{
+    auto *box = new QMessageBox(QMessageBox::Warning, title, text, QMessageBox::NoButton, this);
+    box->setObjectName(objectName);
+    box->setInformativeText(why);
+    QPushButton *cancel = box->addButton(cancelText, QMessageBox::DestructiveRole);
+    cancel->setObjectName(cancelName);
     QPushButton *keep = box->addButton(tr("Keep Running"), QMessageBox::RejectRole);
     keep->setObjectName(QStringLiteral("keepRunning"));
     box->setDefaultButton(keep);
     connect(box, &QDialog::finished, box, &QObject::deleteLater);
-    connect(box, &QMessageBox::buttonClicked, this, [this, cancelAndQuit](QAbstractButton *b) {
-        if (b == cancelAndQuit)
-            cancelRunningAndQuit();
+    connect(box, &QMessageBox::buttonClicked, this, [cancel, onCancel](QAbstractButton *b) {
+        if (b == cancel)
+            onCancel();
     });
-    m_quitQuestion = box;
     box->open();
+    return box;
 }
 
 void MainWindow::cancelRunningAndQuit()
@@ -343,44 +355,26 @@ void MainWindow::askToCloseWhileRunning(const QString &inventoryPath)
         return;
     }
     const QList<OperationRun *> runs = OperationRun::running(inventoryPath);
-    QStringList titles;
-    for (const OperationRun *run : runs)
-        titles.append(run->title());
     const QListWidgetItem *item = clusterItem(inventoryPath);
     const QString name = item ? item->text() : inventoryPath;
-    auto *box = new QMessageBox(
-        QMessageBox::Warning, tr("Close %1").arg(name),
-        (runs.size() == 1 ? tr("An operation is running on %1: %2.").arg(name)
-                          : tr("%1 operations are running on %2: %3.").arg(runs.size()).arg(name))
-            .arg(titles.join(QStringLiteral(", "))),
-        QMessageBox::NoButton, this);
-    box->setObjectName(QStringLiteral("closeWhileRunning"));
-    box->setInformativeText(
+    m_closeQuestion = askWhileRunning(
+        QStringLiteral("closeWhileRunning"), tr("Close %1").arg(name),
+        runs.size() == 1
+            ? tr("An operation is running on %1: %2.").arg(name, titlesOf(runs))
+            : tr("%1 operations are running on %2: %3.").arg(runs.size()).arg(name, titlesOf(runs)),
         tr("Closing the cluster now would stop it between two steps, where the cluster may be "
            "half changed. Cancel it instead: it stops at its next safe point, puts back what it "
-           "changed and writes the audit trail; the cluster closes then."));
-    QPushButton *cancelAndClose =
-        box->addButton(tr("Cancel and Close"), QMessageBox::DestructiveRole);
-    cancelAndClose->setObjectName(QStringLiteral("cancelAndClose"));
-    QPushButton *keep = box->addButton(tr("Keep Running"), QMessageBox::RejectRole);
-    keep->setObjectName(QStringLiteral("keepRunning"));
-    box->setDefaultButton(keep);
-    connect(box, &QDialog::finished, box, &QObject::deleteLater);
-    connect(box, &QMessageBox::buttonClicked, this,
-            [this, cancelAndClose, inventoryPath, name](QAbstractButton *b) {
-                if (b != cancelAndClose)
-                    return;
-                m_closingWhenStopped.insert(inventoryPath);
-                statusBar()->showMessage(
-                    tr("Cancelling the operation on %1; the cluster closes when it has stopped.")
-                        .arg(name));
-                cancelThen(inventoryPath, [this, inventoryPath] {
-                    m_closingWhenStopped.remove(inventoryPath);
-                    closeCluster(inventoryPath);
-                });
+           "changed and writes the audit trail; the cluster closes then."),
+        tr("Cancel and Close"), QStringLiteral("cancelAndClose"), [this, inventoryPath, name] {
+            m_closingWhenStopped.insert(inventoryPath);
+            statusBar()->showMessage(
+                tr("Cancelling the operation on %1; the cluster closes when it has stopped.")
+                    .arg(name));
+            cancelThen(inventoryPath, [this, inventoryPath] {
+                m_closingWhenStopped.remove(inventoryPath);
+                closeCluster(inventoryPath);
             });
-    m_closeQuestion = box;
-    box->open();
+        });
 }
 
 void MainWindow::showCommandPalette()

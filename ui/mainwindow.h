@@ -20,6 +20,7 @@ namespace Pilothouse {
 
 class ClusterView;
 class CommandPalette;
+class OperationRun;
 class WelcomeView;
 
 // The console's window: opened clusters on the left, the selected one (or
@@ -72,6 +73,12 @@ protected:
 private:
     void cancelRunningAndQuit();
     void askToCloseWhileRunning(const QString &inventoryPath);
+    // The question asked before cutting operations short: `why` under `text`,
+    // "Keep Running" (the default) and `cancelText`, which calls `onCancel`.
+    QMessageBox *askWhileRunning(const QString &objectName, const QString &title,
+                                 const QString &text, const QString &why, const QString &cancelText,
+                                 const QString &cancelName, std::function<void()> onCancel);
+    static QString titlesOf(const QList<OperationRun *> &runs);
     // Cancels the running operations on `cluster` (every one when empty) and
     // calls `then` once none runs any more: each has finished, or was
     // destroyed without finishing.
