@@ -315,8 +315,6 @@ std::optional<Error> AuditTrail::open()
                            m_path, v.entries);
         m_lastSeq = v.parsed.last().seq;
         m_lastHash = v.parsed.last().hash;
-        if (v.parsed.first().seq == 1)
-            m_firstHash = v.parsed.first().hash;
     }
     m_file.setFileName(m_path);
     if (!m_file.open(QIODevice::WriteOnly | QIODevice::Append))
@@ -568,26 +566,6 @@ void AuditTrail::syncFromEtcd(QObject *context, std::function<void(Result<int>)>
             done(r.error());
             return;
         }
-        // Another chain altogether: etcd's entry 1 is not the file's, and
-        // etcd's chain holds together from it. The file belongs to an earlier
-        // etcd (created anew, e.g. a lab rebuilt): keep it aside and follow
-        // etcd's chain. A chain that forks from the file's after a common
-        // start is refused below: someone removed or rewrote entries.
-        QList<QByteArray> records;
-        for (const EtcdKeyValue &each : r.value())
-            records.append(each.value);
-        const AuditVerification etcd = verifyRecords(records, QStringLiteral("etcd"), false);
-        if (etcd.intact && !etcd.parsed.isEmpty() && !m_firstHash.isEmpty() &&
-            etcd.parsed.first().hash != m_firstHash) {
-            if (auto a = adoptChain(records)) {
-                done(*a);
-                return;
-            }
-            for (const AuditEntry &adopted : etcd.parsed)
-                Q_EMIT appended(adopted);
-            done(int(etcd.parsed.size()));
-            return;
-        }
         int added = 0;
         for (const EtcdKeyValue &kv : r.value()) {
             const QJsonObject o = QJsonDocument::fromJson(kv.value).object();
@@ -597,17 +575,12 @@ void AuditTrail::syncFromEtcd(QObject *context, std::function<void(Result<int>)>
                                  .arg(QString::fromUtf8(kv.key), e.error().message)));
                 return;
             }
-            if (e.value().seq < m_lastSeq)
-                continue;
-            // etcd's entry at this file's head must be the head itself.
-            const bool sameHead = e.value().seq == m_lastSeq && e.value().hash == m_lastHash;
-            if (sameHead)
+            if (e.value().seq <= m_lastSeq)
                 continue;
             if (e.value().seq != m_lastSeq + 1 || e.value().prevHash != m_lastHash ||
                 sha256Hex(canonicalOf(o)) != e.value().hash) {
                 done(problem(QStringLiteral("etcd's entry %1 does not continue this file's chain "
-                                            "(head seq %2): the two fork; run `pilothouse audit "
-                                            "verify` on the file and compare it with etcd's")
+                                            "(head seq %2); run `pilothouse audit verify`")
                                  .arg(e.value().seq)
                                  .arg(m_lastSeq),
                              m_path));
@@ -624,51 +597,6 @@ void AuditTrail::syncFromEtcd(QObject *context, std::function<void(Result<int>)>
         }
         done(added);
     });
-}
-
-QString AuditTrail::setAsideNote(const AuditTrail &trail)
-{
-    if (trail.m_setAside.isEmpty())
-        return {};
-    return QStringLiteral("; this file held another chain than etcd's (etcd was created anew), "
-                          "so it was kept whole as %1 and the trail follows etcd's chain")
-        .arg(trail.m_setAside);
-}
-
-std::optional<Error> AuditTrail::adoptChain(const QList<QByteArray> &records)
-{
-    const QString aside =
-        m_path + QStringLiteral(".set-aside-") +
-        QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMddThhmmssZ"));
-    m_file.close();
-    m_opened = false;
-    if (!QFile::rename(m_path, aside)) {
-        (void)open(); // back to the file as it was
-        return problem(QStringLiteral("this file holds another chain than etcd's, and it "
-                                      "cannot be renamed to %1 to start anew")
-                           .arg(aside),
-                       m_path);
-    }
-    m_lastSeq = 0;
-    m_lastHash.clear();
-    m_firstHash.clear();
-    if (auto e = open())
-        return e;
-    for (const QByteArray &record : records) {
-        const QByteArray line = QJsonDocument::fromJson(record).toJson(QJsonDocument::Compact);
-        if (auto e = writeLine(line))
-            return e;
-    }
-    const AuditVerification v = verifyFile(m_path);
-    if (!v.intact || v.parsed.isEmpty())
-        return problem(QStringLiteral("the chain taken from etcd does not verify once written: %1")
-                           .arg(v.message),
-                       m_path);
-    m_lastSeq = v.parsed.last().seq;
-    m_lastHash = v.parsed.last().hash;
-    m_firstHash = v.parsed.first().hash;
-    m_setAside = aside;
-    return std::nullopt;
 }
 
 AuditVerification AuditTrail::verifyRecords(const QList<QByteArray> &records, const QString &source,

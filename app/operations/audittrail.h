@@ -137,13 +137,6 @@ public:
     QString filePath() const { return m_path; }
     qint64 lastSeq() const { return m_lastSeq; }
     QString lastHash() const { return m_lastHash; }
-    // Set by syncFromEtcd when this file held another chain than etcd's from
-    // its first entry on (etcd created anew, e.g. a lab rebuilt): the file
-    // was renamed to this path, kept whole, and the trail follows etcd's
-    // chain in a new file. Empty otherwise.
-    QString setAsidePath() const { return m_setAside; }
-    // "; this file held another chain ... kept as PATH" when set aside, else empty.
-    static QString setAsideNote(const AuditTrail &trail);
 
     // Mirrors every appended entry to etcd under `prefix`, create-only, through
     // the first member that answers.
@@ -194,17 +187,12 @@ private:
     void pump();
     void mirrorDone(const AuditEntry &entry, const Result<EtcdTxnResult> &r);
     void notifyFlush(const std::optional<Error> &error);
-    // Renames the file aside and starts a new one holding `records` (etcd's
-    // whole chain, verified); see setAsidePath().
-    std::optional<Error> adoptChain(const QList<QByteArray> &records);
     std::optional<Error> writeLine(const QByteArray &line);
 
     QString m_path;
     QFile m_file;
     qint64 m_lastSeq = 0;
     QString m_lastHash;
-    QString m_firstHash; // the file's entry 1: which chain it holds
-    QString m_setAside;
     bool m_opened = false;
     QString m_user;
     QString m_host;

@@ -448,10 +448,9 @@ RunbookNode Drill::buildTree()
             if (!r)
                 d(r.error());
             else
-                recordStart(QStringLiteral("%1, %2 entries taken from etcd%3")
+                recordStart(QStringLiteral("%1, %2 entries taken from etcd")
                                 .arg(m_audit->filePath())
-                                .arg(r.value())
-                                .arg(AuditTrail::setAsideNote(*m_audit)));
+                                .arg(r.value()));
         });
     }));
 

@@ -178,11 +178,10 @@ void OperationContext::openAudit(bool ownTrail, const QString &target, const QSt
     }
     AuditTrail *audit = m_audit;
     audit->syncFromEtcd(this, [audit, started](const Result<int> &r) {
-        started(r ? QStringLiteral("%1 (head seq %2, %3 entries taken from etcd)%4")
+        started(r ? QStringLiteral("%1 (head seq %2, %3 entries taken from etcd)")
                         .arg(audit->filePath())
                         .arg(audit->lastSeq())
                         .arg(r.value())
-                        .arg(AuditTrail::setAsideNote(*audit))
                   : QStringLiteral("%1 (head seq %2; etcd not compared: %3)")
                         .arg(audit->filePath())
                         .arg(audit->lastSeq())

@@ -165,10 +165,10 @@ private:
         return LabAccess::local(QStringLiteral(PILOTHOUSE_BINARY), args, 60000);
     }
 
-    QList<EtcdKeyValue> mirrorValues() { return mirrorValues(AuditTrail::etcdPrefix(m_stack)); }
-    QList<EtcdKeyValue> mirrorValues(const QByteArray &prefix)
+    QList<EtcdKeyValue> mirrorValues()
     {
         auto c = client(2);
+        const QByteArray prefix = AuditTrail::etcdPrefix(m_stack);
         const auto r = TestSupport::await<EtcdRangeResult>([&](auto done) {
             c->range({prefix, EtcdJson::prefixRangeEnd(prefix), 0, 0, false, false}, this, done);
         });
@@ -485,110 +485,6 @@ private Q_SLOTS:
                           QStringLiteral("--inventory"), m_inventoryCopy, QStringLiteral("--file"),
                           m_dir.path()});
         QCOMPARE(run.exitCode, 2);
-    }
-
-    // A console's file from an earlier etcd (the lab rebuilt, its etcd new)
-    // holds another chain than etcd's: it is kept whole aside and the trail
-    // follows etcd's. A file that shares etcd's start and then forks from it
-    // is refused and left as it is.
-    void aFileFromAnEarlierEtcdIsSetAsideAndAForkIsRefused()
-    {
-        const QByteArray prefix = m_root + "adopt/";
-        const auto recordSome = [](AuditTrail &trail, const QString &what, int n) {
-            trail.setOperation(what, QStringLiteral("integration test"));
-            for (int i = 0; i < n; ++i)
-                QVERIFY(trail.record(AuditKind::Operation, QStringLiteral("cluster"),
-                                     what + QString::number(i), QStringLiteral("ok"), true));
-        };
-        const QString etcdSide = m_dir.filePath(QStringLiteral("adopt/etcd-side.jsonl"));
-        AuditTrail writer(etcdSide);
-        writer.setMirror(m_members, prefix);
-        recordSome(writer, QStringLiteral("first console "), 2);
-        {
-            const auto r1 =
-                TestSupport::await<int>([&](auto done) { writer.flush(this, done); }, AnswerMs);
-            REQUIRE_OK(r1);
-        }
-
-        // Three entries written while this console talked to another etcd.
-        const QString earlier = m_dir.filePath(QStringLiteral("adopt/earlier.jsonl"));
-        {
-            AuditTrail offline(earlier);
-            recordSome(offline, QStringLiteral("earlier etcd "), 3);
-        }
-        const QList<QByteArray> earlierLines = fileLines(earlier);
-        QCOMPARE(earlierLines.size(), 3);
-        {
-            AuditTrail trail(earlier);
-            trail.setMirror(m_members, prefix);
-            const auto synced = TestSupport::await<int>(
-                [&](auto done) { trail.syncFromEtcd(this, done); }, AnswerMs);
-            REQUIRE_OK(synced);
-            QCOMPARE(synced->value(), 2);
-            QCOMPARE(trail.lastSeq(), 2);
-            QVERIFY(!trail.setAsidePath().isEmpty());
-            QVERIFY(AuditTrail::setAsideNote(trail).contains(trail.setAsidePath()));
-            QCOMPARE(fileLines(trail.setAsidePath()), earlierLines);
-            QVERIFY(AuditTrail::verifyFile(trail.setAsidePath()).intact);
-            // It goes on from etcd's head.
-            recordSome(trail, QStringLiteral("after adopting "), 1);
-            {
-                const auto r2 =
-                    TestSupport::await<int>([&](auto done) { trail.flush(this, done); }, AnswerMs);
-                REQUIRE_OK(r2);
-            }
-            QCOMPARE(trail.lastSeq(), 3);
-        }
-        QCOMPARE(fileLines(earlier).size(), 3);
-        QCOMPARE(fileLines(earlier).mid(0, 2), fileLines(etcdSide));
-        QCOMPARE(mirrorValues(prefix).size(), 3);
-
-        // A fork: a file with etcd's first three entries and its own fourth,
-        // while etcd's fourth is another one.
-        const QString forked = m_dir.filePath(QStringLiteral("adopt/forked.jsonl"));
-        {
-            AuditTrail copy(forked);
-            copy.setMirror(m_members, prefix);
-            {
-                const auto r3 = TestSupport::await<int>(
-                    [&](auto done) { copy.syncFromEtcd(this, done); }, AnswerMs);
-                REQUIRE_OK(r3);
-            }
-        }
-        {
-            AuditTrail offline(forked);
-            recordSome(offline, QStringLiteral("offline "), 1);
-        }
-        {
-            AuditTrail other(m_dir.filePath(QStringLiteral("adopt/other.jsonl")));
-            other.setMirror(m_members, prefix);
-            {
-                const auto r4 = TestSupport::await<int>(
-                    [&](auto done) { other.syncFromEtcd(this, done); }, AnswerMs);
-                REQUIRE_OK(r4);
-            }
-            recordSome(other, QStringLiteral("other console "), 1);
-            {
-                const auto r5 =
-                    TestSupport::await<int>([&](auto done) { other.flush(this, done); }, AnswerMs);
-                REQUIRE_OK(r5);
-            }
-        }
-        const QList<QByteArray> forkedLines = fileLines(forked);
-        QCOMPARE(forkedLines.size(), 4);
-        AuditTrail trail(forked);
-        trail.setMirror(m_members, prefix);
-        const auto synced =
-            TestSupport::await<int>([&](auto done) { trail.syncFromEtcd(this, done); }, AnswerMs);
-        QVERIFY(synced.has_value() && !synced->ok());
-        QVERIFY2(synced->error().message.contains(QStringLiteral("fork")),
-                 qPrintable(synced->error().message));
-        QVERIFY(trail.setAsidePath().isEmpty());
-        QCOMPARE(fileLines(forked), forkedLines);
-        QCOMPARE(QDir(m_dir.filePath(QStringLiteral("adopt")))
-                     .entryList({QStringLiteral("forked.jsonl.set-aside-*")}, QDir::Files)
-                     .size(),
-                 0);
     }
 };
 
