@@ -2,6 +2,7 @@
 
 #include "app/connectors/docker/dockertypes.h"
 #include "app/connectors/etcd/etcdclusterprobe.h"
+#include "app/connectors/ssh/sshcommand.h"
 #include "app/monitor/clustermonitor.h"
 #include "app/operations/audittrail.h"
 #include "app/operations/operationcontext.h"
@@ -41,13 +42,6 @@ QString tail(const QByteArray &bytes, int lines = 3)
     while (all.size() > lines)
         all.removeFirst();
     return all.join(QStringLiteral(" | "));
-}
-
-QString shellQuote(const QString &s)
-{
-    QString q = s;
-    q.replace(u'\'', QStringLiteral("'\\''"));
-    return u'\'' + q + u'\'';
 }
 
 // The text between "name<<" and ">>name" lines of a script's output.
@@ -664,7 +658,8 @@ void Rejoin::dryRunRewind(Done done)
             }
             const QString script =
                 QStringLiteral("pg_rewind --dry-run -D %1 --source-server=%2 2>&1 | tail -n 6")
-                    .arg(QString::fromLatin1(PgData), shellQuote(repmgrConninfo(m_primary)));
+                    .arg(QString::fromLatin1(PgData),
+                         SshCommand::quoteForShell(repmgrConninfo(m_primary)));
             m_context->execIn(
                 m_options.node, QStringLiteral("postgres"), script, 50000,
                 [this, done](const Result<DockerExecResult> &r) {
@@ -742,10 +737,10 @@ void Rejoin::rejoinNode(Done done)
     m_context->sql(
         m_primary, QString::fromLatin1(Sql), QStringLiteral("CHECKPOINT"), 30000,
         [this, done](const Result<PgReply> &) {
-            const QString script =
-                QStringLiteral("repmgr -f %1 node rejoin -d %2 --force-rewind "
-                               "--config-files=postgresql.conf,pg_hba.conf 2>&1")
-                    .arg(QString::fromLatin1(RepmgrConf), shellQuote(repmgrConninfo(m_primary)));
+            const QString script = QStringLiteral("repmgr -f %1 node rejoin -d %2 --force-rewind "
+                                                  "--config-files=postgresql.conf,pg_hba.conf 2>&1")
+                                       .arg(QString::fromLatin1(RepmgrConf),
+                                            SshCommand::quoteForShell(repmgrConninfo(m_primary)));
             m_context->execIn(
                 m_options.node, QStringLiteral("postgres"), script, 120000,
                 [this, done](const Result<DockerExecResult> &r) {

@@ -4,6 +4,7 @@
 #include "app/connectors/etcd/etcdclusterprobe.h"
 #include "app/connectors/http/certificatereader.h"
 #include "app/connectors/http/httpprobe.h"
+#include "app/connectors/ssh/sshcommand.h"
 #include "app/monitor/clustermonitor.h"
 #include "app/operations/audittrail.h"
 #include "app/operations/operationcontext.h"
@@ -80,13 +81,6 @@ QString pgpoolPrimary(const PgpoolInstanceState &p)
             return b.hostname;
     }
     return {};
-}
-
-QString shellQuote(const QString &s)
-{
-    QString q = s;
-    q.replace(u'\'', QStringLiteral("'\\''"));
-    return u'\'' + q + u'\'';
 }
 
 QString sqlQuote(const QString &s)
@@ -793,14 +787,14 @@ void Switchover::pauseRepmgrd(bool pause, Done done)
     // run die (its lock then goes), the supervisor unpauses after a minute.
     const QString mark = QString::fromLatin1(PauseMark);
     const QString script =
-        pause
-            ? QStringLiteral("echo %1 > %2 && repmgr -f %3 service pause")
-                  .arg(shellQuote(QStringLiteral("switchover to %1 started %2")
-                                      .arg(m_options.target,
-                                           QDateTime::currentDateTimeUtc().toString(Qt::ISODate))),
-                       mark, QString::fromLatin1(RepmgrConf))
-            : QStringLiteral("repmgr -f %1 service unpause; rc=$?; rm -f %2; exit $rc")
-                  .arg(QString::fromLatin1(RepmgrConf), mark);
+        pause ? QStringLiteral("echo %1 > %2 && repmgr -f %3 service pause")
+                    .arg(SshCommand::quoteForShell(
+                             QStringLiteral("switchover to %1 started %2")
+                                 .arg(m_options.target,
+                                      QDateTime::currentDateTimeUtc().toString(Qt::ISODate))),
+                         mark, QString::fromLatin1(RepmgrConf))
+              : QStringLiteral("repmgr -f %1 service unpause; rc=$?; rm -f %2; exit $rc")
+                    .arg(QString::fromLatin1(RepmgrConf), mark);
     execIn(m_options.target, QStringLiteral("postgres"), script, 15000,
            [this, pause, done](const Result<DockerExecResult> &r) {
                // The old primary left stopped on purpose cannot be reached:
@@ -1177,12 +1171,12 @@ void Switchover::rejoinOldPrimary(Done done)
             : QStringLiteral("i=0; until getent hosts %1 >/dev/null 2>&1; do i=$((i+1)); "
                              "if [ $i -ge 60 ]; then echo \"%1 does not resolve in this "
                              "container after 30 s\"; break; fi; sleep 0.5; done; ")
-                  .arg(shellQuote(host));
+                  .arg(SshCommand::quoteForShell(host));
     const QString script =
         waitForName +
         QStringLiteral("repmgr -f %1 node rejoin -d %2 --force-rewind "
                        "--config-files=postgresql.conf,pg_hba.conf 2>&1; rc=$?; rm -f %3; exit $rc")
-            .arg(QString::fromLatin1(RepmgrConf), shellQuote(conninfo),
+            .arg(QString::fromLatin1(RepmgrConf), SshCommand::quoteForShell(conninfo),
                  QString::fromLatin1(HoldMark));
     execIn(m_primary, QStringLiteral("postgres"), script, 110000,
            [this, done](const Result<DockerExecResult> &r) {

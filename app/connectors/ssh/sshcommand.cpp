@@ -15,6 +15,11 @@ QByteArray SshCommand::shellQuote(const QByteArray &text)
     return quoted;
 }
 
+QString SshCommand::quoteForShell(const QString &text)
+{
+    return QString::fromUtf8(shellQuote(text.toUtf8()));
+}
+
 QByteArray SshCommand::stoppable(const QByteArray &command)
 {
     // Run by the login shell itself, so that no second shell starts (each

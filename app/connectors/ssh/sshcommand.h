@@ -2,6 +2,7 @@
 // Pure functions, usable on any thread.
 
 #include <QByteArray>
+#include <QString>
 
 namespace Pilothouse {
 
@@ -11,6 +12,8 @@ class SshCommand final
 public:
     // 'text' quoted for a POSIX shell: single quotes, with ' written as '\''.
     static QByteArray shellQuote(const QByteArray &text);
+    // The same for text.
+    static QString quoteForShell(const QString &text);
 
     // The command prefixed so that closing the channel stops it. OpenSSH
     // ignores the "signal" request for root sessions (no privilege
