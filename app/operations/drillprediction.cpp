@@ -119,12 +119,20 @@ DrillReport::Prediction predictDrill(const QString &scenario, const DrillSetting
     const double election =
         orDefault(s.etcdElectionTimeout, 1, &notes, QStringLiteral("etcd election timeout"));
 
-    // repmgrd notices at its next check (up to one monitor interval), then
-    // retries: a refused connection fails at once, a silent host costs the
-    // connect timeout each time. Promotion itself takes about a second.
+    // repmgrd notices at its next check (up to one monitor interval), tries
+    // again at once and then every reconnect interval, and decides after the
+    // last attempt: (attempts - 1) intervals after its first failed ping (as
+    // its log shows on the lab). A refused connection fails at once; on a
+    // silent host the failed ping, every attempt and the promote command's
+    // own look at the old primary each wait the connect timeout. Promotion
+    // itself takes about a second.
     const double promoteCost = 1.0;
     auto repmgrTime = [&](bool silentHost) {
-        return monitor + attempts * (interval + (silentHost ? connectTimeout : 0.0)) + promoteCost;
+        const double retries = std::max(0, attempts - 1) * interval;
+        if (!silentHost)
+            return monitor + retries + promoteCost;
+        return monitor + connectTimeout + attempts * connectTimeout + retries + connectTimeout +
+               promoteCost;
     };
     // After the promotion pgpool finds the new primary at its next
     // streaming-replication check and health check.
@@ -134,16 +142,22 @@ DrillReport::Prediction predictDrill(const QString &scenario, const DrillSetting
         scenario == u"partition-primary") {
         const bool silent = scenario == u"partition-primary";
         const double repmgr = repmgrTime(silent);
+        const QString failover =
+            s.repmgrFailover.isEmpty() ? QStringLiteral("?") : s.repmgrFailover;
         p.lines.append(
-            QStringLiteral(
-                "repmgr: failover=%1; monitor %2 + %3 × (reconnect %4%5) + promote ~%6 = %7")
-                .arg(s.repmgrFailover.isEmpty() ? QStringLiteral("?") : s.repmgrFailover,
-                     secs(monitor))
-                .arg(attempts)
-                .arg(secs(interval),
-                     silent ? QStringLiteral(" + connect timeout ") + secs(connectTimeout)
-                            : QString(),
-                     secs(promoteCost), secs(repmgr)));
+            silent ? QStringLiteral("repmgr: failover=%1; monitor %2 + the failed ping's connect "
+                                    "timeout %3 + %4 attempts × %3 + %5 × reconnect %6 + the "
+                                    "promote command's look at the old primary %3 + promote ~%7 "
+                                    "= %8")
+                         .arg(failover, secs(monitor), secs(connectTimeout))
+                         .arg(attempts)
+                         .arg(std::max(0, attempts - 1))
+                         .arg(secs(interval), secs(promoteCost), secs(repmgr))
+                   : QStringLiteral("repmgr: failover=%1; monitor %2 + %3 × reconnect %4 (the "
+                                    "first attempt at once) + promote ~%5 = %6")
+                         .arg(failover, secs(monitor))
+                         .arg(std::max(0, attempts - 1))
+                         .arg(secs(interval), secs(promoteCost), secs(repmgr)));
         // pgpool's own detection runs in parallel with repmgr's and is not on
         // the write path once repmgr promotes: writes through it resume at
         // its next check of who is primary.

@@ -110,19 +110,21 @@ private Q_SLOTS:
         s.readPgpoolConf(PgpoolConf);
         s.restartDelays.insert(QStringLiteral("pg-1"), 15);
         const DrillReport::Prediction p = predictDrill(QStringLiteral("kill-primary"), s);
-        // monitor 2 + 3 × 2 + promote 1, then pgpool sr check 1 + health check 1.
-        QCOMPARE(p.seconds, 11.0);
+        // monitor 2 + (3 - 1) × 2 + promote 1, then pgpool sr check 1 + health check 1.
+        QCOMPARE(p.seconds, 9.0);
         QCOMPARE(p.slowestLayer, QStringLiteral("repmgr"));
         QVERIFY(p.lines.join(u'\n').contains(QStringLiteral("restarts after 15.0 s")));
-        // A silent host costs the connect timeout on each attempt.
-        QCOMPARE(predictDrill(QStringLiteral("partition-primary"), s).seconds, 17.0);
+        // A silent host costs the connect timeout on the failed ping, each of
+        // the 3 attempts and the promote command's check: 2 + 2 + 3 × 2 +
+        // 2 × 2 + 2 + 1, then pgpool 2.
+        QCOMPARE(predictDrill(QStringLiteral("partition-primary"), s).seconds, 19.0);
     }
 
     void saysWhatItAssumed()
     {
         const DrillReport::Prediction p =
             predictDrill(QStringLiteral("kill-primary"), DrillSettings{});
-        QCOMPARE(p.seconds, 11.0);
+        QCOMPARE(p.seconds, 9.0);
         QVERIFY(p.lines.join(u'\n').contains(QStringLiteral("reconnect_attempts not read")));
         QCOMPARE(predictDrill(QStringLiteral("stop-etcd-member"), DrillSettings{}).seconds, 0.0);
         QCOMPARE(predictDrill(QStringLiteral("kill-pgpool"), DrillSettings{}).slowestLayer,
