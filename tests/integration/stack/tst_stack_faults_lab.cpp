@@ -7,6 +7,8 @@
 // election"); this test makes that happen on the lab and checks that it
 // does, by the supervisor, and that the cluster comes back whole.
 
+#include "app/connectors/ssh/sshcommand.h"
+
 #include <QDateTime>
 #include <QTest>
 
@@ -15,13 +17,6 @@
 namespace {
 
 const QString LabScript = QStringLiteral(PILOTHOUSE_SOURCE_DIR "/deploy-stacks/lab/lab");
-
-QString shellQuoted(const QString &s)
-{
-    QString q = s;
-    q.replace(QLatin1Char('\''), QStringLiteral("'\\''"));
-    return QLatin1Char('\'') + q + QLatin1Char('\'');
-}
 
 } // namespace
 
@@ -42,10 +37,11 @@ private:
     // (`lab exec`, which needs no network: the host may be half cut off).
     LabAccess::Run inNode(const QString &node, const QString &command, int timeoutMs = 30000) const
     {
-        const QString inner =
-            QStringLiteral("docker exec -u postgres $(docker ps -q -f label=com.docker.swarm.service.name=%1_%2) "
-                           "sh -c %3")
-                .arg(m_lab.inventory().settings.stack, node, shellQuoted(command));
+        const QString inner = QStringLiteral("docker exec -u postgres $(docker ps -q -f "
+                                             "label=com.docker.swarm.service.name=%1_%2) "
+                                             "sh -c %3")
+                                  .arg(m_lab.inventory().settings.stack, node,
+                                       Pilothouse::SshCommand::quoteForShell(command));
         return LabAccess::local(LabScript,
                                 {QStringLiteral("exec"), hostOf(node), QStringLiteral("sh"),
                                  QStringLiteral("-c"), inner},
@@ -87,14 +83,14 @@ private Q_SLOTS:
         const QStringList standbys = {QStringLiteral("pg-2"), QStringLiteral("pg-3")};
         const QString since = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
 
-        QString script = QStringLiteral("%1 stop-engine %2 & sleep 0.3\n")
-                             .arg(shellQuoted(LabScript), hostOf(oldPrimary));
+        QString script =
+            QStringLiteral("%1 stop-engine %2 & sleep 0.3\n")
+                .arg(Pilothouse::SshCommand::quoteForShell(LabScript), hostOf(oldPrimary));
         for (const QString &node : standbys) {
-            script += QStringLiteral(
-                          "%1 exec %2 sh -c 'docker exec $(docker ps -q -f "
-                          "label=com.docker.swarm.service.name=%3_%4) "
-                          "sh -c \"kill \\$(cat /run/pilothouse/repmgrd.pid)\"' &\n")
-                          .arg(shellQuoted(LabScript), hostOf(node),
+            script += QStringLiteral("%1 exec %2 sh -c 'docker exec $(docker ps -q -f "
+                                     "label=com.docker.swarm.service.name=%3_%4) "
+                                     "sh -c \"kill \\$(cat /run/pilothouse/repmgrd.pid)\"' &\n")
+                          .arg(Pilothouse::SshCommand::quoteForShell(LabScript), hostOf(node),
                                m_lab.inventory().settings.stack, node);
         }
         script += QStringLiteral("wait\n");
