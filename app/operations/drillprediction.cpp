@@ -114,8 +114,6 @@ DrillReport::Prediction predictDrill(const QString &scenario, const DrillSetting
     const int hcRetries = s.pgpoolHealthCheckRetries >= 0 ? s.pgpoolHealthCheckRetries : 2;
     const double hcDelay = orDefault(s.pgpoolHealthCheckRetryDelay, 1, &notes,
                                      QStringLiteral("pgpool health_check_retry_delay"));
-    const double srCheck =
-        orDefault(s.pgpoolSrCheckPeriod, 1, &notes, QStringLiteral("pgpool sr_check_period"));
     const double election =
         orDefault(s.etcdElectionTimeout, 1, &notes, QStringLiteral("etcd election timeout"));
 
@@ -134,9 +132,15 @@ DrillReport::Prediction predictDrill(const QString &scenario, const DrillSetting
         return monitor + connectTimeout + attempts * connectTimeout + retries + connectTimeout +
                promoteCost;
     };
-    // After the promotion pgpool finds the new primary at its next
-    // streaming-replication check and health check.
-    const double pgpoolAfterPromotion = srCheck + hcPeriod;
+    // pgpool detaches the dead primary before repmgr promotes (its health
+    // check gives up sooner), then looks for a primary once a second: up to
+    // a second after the promotion. The lab's failover_command
+    // (pgpool_await_primary.py) asks the backends every 0.1 s instead and
+    // returns as soon as one is primary, so that the first look finds it.
+    // pgpool then needs ~0.3 s to finish its failover (measured).
+    const bool awaits = s.pgpoolFailoverCommand.contains(QLatin1String("pgpool_await_primary"));
+    const double pgpoolSearch = awaits ? 0.1 : 1.0;
+    const double pgpoolAfterPromotion = pgpoolSearch + 0.3;
 
     if (scenario == u"kill-primary" || scenario == u"stop-primary-host" ||
         scenario == u"partition-primary") {
@@ -169,9 +173,11 @@ DrillReport::Prediction predictDrill(const QString &scenario, const DrillSetting
                 .arg(secs(hcPeriod), secs(hcTimeout))
                 .arg(hcRetries)
                 .arg(secs(hcDelay),
-                     s.pgpoolFailoverCommand.isEmpty() ? QStringLiteral("empty: repmgr "
-                                                                        "decides")
-                                                       : QStringLiteral("set"),
+                     s.pgpoolFailoverCommand.isEmpty()
+                         ? QStringLiteral("empty: repmgr decides, pgpool looks once a second")
+                         : (awaits ? QStringLiteral("waits for repmgr's new primary, asking "
+                                                    "every 0.1 s")
+                                   : QStringLiteral("set")),
                      s.pgpoolFailoverOnShutdown ? QStringLiteral(", failover on shutdown")
                                                 : QString(),
                      secs(pgpoolDetect), secs(pgpoolAfterPromotion)));

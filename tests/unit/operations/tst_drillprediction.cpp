@@ -110,21 +110,37 @@ private Q_SLOTS:
         s.readPgpoolConf(PgpoolConf);
         s.restartDelays.insert(QStringLiteral("pg-1"), 15);
         const DrillReport::Prediction p = predictDrill(QStringLiteral("kill-primary"), s);
-        // monitor 2 + (3 - 1) × 2 + promote 1, then pgpool sr check 1 + health check 1.
-        QCOMPARE(p.seconds, 9.0);
+        // monitor 2 + (3 - 1) × 2 + promote 1, then pgpool's once-a-second
+        // search 1 + its failover 0.3.
+        QCOMPARE(p.seconds, 8.3);
         QCOMPARE(p.slowestLayer, QStringLiteral("repmgr"));
         QVERIFY(p.lines.join(u'\n').contains(QStringLiteral("restarts after 15.0 s")));
         // A silent host costs the connect timeout on the failed ping, each of
         // the 3 attempts and the promote command's check: 2 + 2 + 3 × 2 +
-        // 2 × 2 + 2 + 1, then pgpool 2.
-        QCOMPARE(predictDrill(QStringLiteral("partition-primary"), s).seconds, 19.0);
+        // 2 × 2 + 2 + 1, then pgpool 1.3.
+        QCOMPARE(predictDrill(QStringLiteral("partition-primary"), s).seconds, 18.3);
+    }
+
+    void predictsPgpoolWaitingForTheNewPrimary()
+    {
+        // The lab's failover_command asks every 0.1 s instead of pgpool's
+        // once-a-second search (as ph-pgpool writes it).
+        DrillSettings s;
+        s.readRepmgrConf(RepmgrConf);
+        s.readPgpoolConf(QByteArray(PgpoolConf).replace(
+            "failover_command = ''",
+            "failover_command = 'python3 /usr/local/lib/pilothouse/pgpool_await_primary.py "
+            "/run/pgpool/etc/await-primary.json %d %P'"));
+        const DrillReport::Prediction p = predictDrill(QStringLiteral("kill-primary"), s);
+        QCOMPARE(p.seconds, 7.4);
+        QVERIFY(p.lines.join(u'\n').contains(QStringLiteral("asking every 0.1 s")));
     }
 
     void saysWhatItAssumed()
     {
         const DrillReport::Prediction p =
             predictDrill(QStringLiteral("kill-primary"), DrillSettings{});
-        QCOMPARE(p.seconds, 9.0);
+        QCOMPARE(p.seconds, 8.3);
         QVERIFY(p.lines.join(u'\n').contains(QStringLiteral("reconnect_attempts not read")));
         QCOMPARE(predictDrill(QStringLiteral("stop-etcd-member"), DrillSettings{}).seconds, 0.0);
         QCOMPARE(predictDrill(QStringLiteral("kill-pgpool"), DrillSettings{}).slowestLayer,
