@@ -962,8 +962,7 @@ void Drill::scaleService(const QString &service, int replicas, RunbookStep::Done
             }
             const QJsonObject svc = QJsonDocument::fromJson(r.value().body).object();
             const QString id = svc.value(u"ID").toString();
-            const qint64 version =
-                qint64(svc.value(u"Version").toObject().value(u"Index").toDouble());
+            const qint64 version = svc.value(u"Version").toObject().value(u"Index").toInteger();
             QJsonObject spec = svc.value(u"Spec").toObject();
             QJsonObject mode = spec.value(u"Mode").toObject();
             QJsonObject replicated = mode.value(u"Replicated").toObject();

@@ -16,12 +16,17 @@ QString b64(const QByteArray &bytes)
 
 // The gateway prints int64/uint64 as strings and leaves out zero values;
 // accept numbers too, so that a hand-written fixture or a future gateway works.
+// A number outside the type's range (or not a number) reads as 0, like a
+// string that does not parse: converting it would be undefined behaviour
+// (found by fuzz_etcd: an ID of 5.07e54).
 quint64 toUInt64(const QJsonValue &v)
 {
     if (v.isString())
         return v.toString().toULongLong();
-    if (v.isDouble())
-        return static_cast<quint64>(v.toDouble());
+    if (v.isDouble()) {
+        const double d = v.toDouble();
+        return d >= 0 && d < 18446744073709551616.0 ? static_cast<quint64>(d) : 0;
+    }
     return 0;
 }
 
@@ -29,8 +34,11 @@ qint64 toInt64(const QJsonValue &v)
 {
     if (v.isString())
         return v.toString().toLongLong();
-    if (v.isDouble())
-        return static_cast<qint64>(v.toDouble());
+    if (v.isDouble()) {
+        const double d = v.toDouble();
+        return d >= -9223372036854775808.0 && d < 9223372036854775808.0 ? static_cast<qint64>(d)
+                                                                        : 0;
+    }
     return 0;
 }
 

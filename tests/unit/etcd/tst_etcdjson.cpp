@@ -257,6 +257,28 @@ private Q_SLOTS:
         QCOMPARE(revoked.value().revision, 7);
     }
 
+    void numbersOutOfRangeReadAsZero()
+    {
+        // fuzz_etcd's input (2026-11-28): a bare JSON number far beyond 64
+        // bits was converted to an integer (undefined behaviour under UBSan).
+        const QByteArray leaseInput = "{\"result\":{\"header\":{\"caft_term\":\"25\"},\"ID\": "
+                                      "5071000000000000000000000000000000000000289041397837875,"
+                                      "\"veTTL\":\"30\"}}\n";
+        const auto lease = EtcdJson::parseLeaseKeepAlive(leaseInput);
+        QVERIFY(lease);
+        QCOMPARE(lease.value().id, 0);
+        const auto grant = EtcdJson::parseLeaseGrant(R"({"ID": -1e300, "TTL": 30})");
+        QVERIFY(grant);
+        QCOMPARE(grant.value().id, 0);
+        QCOMPARE(grant.value().ttl, 30);
+        const auto members = EtcdJson::parseMemberList(
+            R"({"members": [{"ID": 1e40, "name": "etcd1"}, {"ID": -5, "name": "etcd2"}]})");
+        QVERIFY(members);
+        QCOMPARE(members.value().members.size(), 2);
+        QCOMPARE(members.value().members.at(0).id, quint64(0));
+        QCOMPARE(members.value().members.at(1).id, quint64(0));
+    }
+
     void gatewayErrors_data()
     {
         QTest::addColumn<QByteArray>("file");
